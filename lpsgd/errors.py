@@ -1,0 +1,20 @@
+"""The two error types lpsgd raises for bad input.
+
+``InvalidArgument`` is raised by every public function when an argument has the wrong
+type or value; its message names the argument and the value ("Expected man_bits >= 0
+but got man_bits=-1").  ``AssumptionError`` is raised by the theorem functions of
+:mod:`lpsgd.theory` when the arguments are valid numbers but break an assumption of
+the theorem; its message names the assumption and the numbers.
+"""
+
+from __future__ import annotations
+
+__all__ = ["InvalidArgument", "AssumptionError"]
+
+
+class InvalidArgument(ValueError):
+    """An argument has the wrong type or value; the message names it and its value."""
+
+
+class AssumptionError(ValueError):
+    """A theorem's assumption does not hold for the given arguments; no bound is returned."""

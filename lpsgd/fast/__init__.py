@@ -1,0 +1,1 @@
+"""The fast numpy layer. Same names and signatures as lpsgd.reference."""

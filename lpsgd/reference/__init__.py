@@ -1,0 +1,1 @@
+"""The exact layer on mpmath (ground truth). Same names and signatures as lpsgd.fast."""

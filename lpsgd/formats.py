@@ -141,9 +141,10 @@ class Format:
     @property
     def fits_binary64(self) -> bool:
         """Every value of the format is a float64 (the fast path's requirement)."""
+        # The first normal binade has spacing 2^(e_min - M) with or without subnormals,
+        # so that spacing must be a float64 in both cases.
         return (self.man_bits <= 52 and self.e_max <= 1023
-                and (self.e_min - self.man_bits >= -1074 or not self.subnormals)
-                and self.e_min >= -1074)
+                and self.e_min - self.man_bits >= -1074)
 
     @property
     def kind(self) -> str:

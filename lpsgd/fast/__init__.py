@@ -1,1 +1,2 @@
 """The fast numpy layer. Same names and signatures as lpsgd.reference."""
+from lpsgd.fast.quantize import quantize  # noqa: E402,F401

@@ -1,0 +1,297 @@
+"""The fast quantiser: numpy, any shape, bit for bit equal to :mod:`lpsgd.reference.quantize`.
+
+Semantics (modes, overflow, NaN, subnormals, randomness) are those documented in
+:mod:`lpsgd.reference.quantize`; this module only changes how they are computed.
+
+How it is fast, and why it stays exact:
+
+* The input is processed in chunks of :data:`CHUNK` elements through preallocated
+  buffers, so the extra memory beyond the output is a few chunk buffers (the output
+  itself is the same size as a float64 input).
+* The common case, a float64 ``x`` with ``N_min <= |x| <= X_max``, is rounded on the
+  uint64 view of its bits.  With ``k = 52 - M`` dropped bits, ``x`` in the binade of
+  exponent ``e`` has spacing ``2^(e - M)``, which is exactly the weight of bit ``k``:
+  every mode is ``(bits + add) & ~(2^k - 1)`` for a mode-dependent ``add`` (``2^(k-1) - 1
+  + lsb`` for ties-to-even, ``2^k - 1`` to round up in magnitude, ...), and a carry out
+  of the mantissa correctly bumps the exponent.  Inputs at most ``X_max`` cannot round
+  beyond ``X_max``, so no overflow check is needed on this path.
+* Every other element (target subnormal range, float64 subnormals, overflow, zeros, inf,
+  NaN) is picked by one range test and rounded through ``frexp``/``ldexp``: ``y = |x| /
+  q`` is an exact power-of-two scaling, ``f = y - floor(y)`` is an exact float64, so the
+  mode's decision (``f`` against 1/2, ``u < f``) is exact.  Exponents come from the bits
+  or from ``frexp``, never from a logarithm, and no value passes through float32,
+  float16 or any other intermediate format.
+* Stochastic rounding up iff ``u < f`` is, with ``U = floor(u 2^k)`` and the dropped bits
+  ``low = f 2^k`` (both integers), ``U < low``, i.e. ``low + (2^k - 1 - U) >= 2^k``: the
+  same add-and-mask with ``add = 2^k - 1 - U``.
+* With ``rng``, the uniforms are drawn chunk by chunk; ``Generator.random`` produces the
+  same stream whether it is asked for n numbers at once or in consecutive pieces, so
+  this equals the reference's single ``rng.random(np.shape(x))`` call (a test checks it).
+
+float32 inputs are widened exactly to float64, rounded, and returned as float32; a result
+float32 cannot hold exactly (for example a rounding up past the float32 range into a
+format with a wider exponent) raises InvalidArgument.  Formats that do not fit binary64
+raise InvalidArgument pointing to :func:`lpsgd.reference.quantize`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lpsgd.errors import InvalidArgument
+from lpsgd.formats import Format
+from lpsgd.reference.quantize import (
+    check_common,
+    check_float32_results,
+    check_randomness,
+    non_float_input,
+)
+from lpsgd.rounding import RoundingMode
+
+__all__ = ["quantize", "CHUNK"]
+
+#: Elements per chunk: small enough that the work buffers stay in cache.
+CHUNK = 1 << 14
+
+_ABS = np.uint64(0x7FFF_FFFF_FFFF_FFFF)
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+class _Plan:
+    """The constants of one (format, mode, saturate) call, derived once."""
+
+    def __init__(self, f: Format, mode: RoundingMode, saturate: bool) -> None:
+        self.f, self.mode, self.saturate = f, mode, saturate
+        self.k = 52 - f.man_bits
+        self.low = np.uint64((1 << self.k) - 1)
+        self.keep = np.uint64(~((1 << self.k) - 1) & 0xFFFF_FFFF_FFFF_FFFF)
+        self.half_m1 = np.uint64((1 << (self.k - 1)) - 1) if self.k else np.uint64(0)
+        self.xmax = float(f.x_max)
+        self.nmin = float(f.n_min)
+        self.nmin_bits = np.float64(self.nmin).view(np.uint64)
+        # range test: (bits & ~sign) - nmin_bits <= span, one unsigned comparison
+        self.span = np.uint64(int(np.float64(self.xmax).view(np.uint64)) - int(self.nmin_bits))
+        self.scale = float(2.0 ** self.k)
+
+
+def _check_input(x: Any) -> np.ndarray:
+    if isinstance(x, bool | np.bool_):
+        raise non_float_input(x, fast=True)
+    if isinstance(x, np.ndarray):
+        arr = x
+    elif isinstance(x, float | np.floating | list | tuple):
+        arr = np.asarray(x)
+    else:
+        raise non_float_input(x, fast=True)
+    if arr.dtype not in _FLOAT_DTYPES:
+        raise non_float_input(x, fast=True)
+    return arr
+
+
+def _round_common(b: np.ndarray, u: np.ndarray | None, plan: _Plan, r: np.ndarray,
+                  t: np.ndarray) -> None:
+    """Add-and-mask rounding of float64 bits ``b`` into ``r`` (``t`` is scratch).
+
+    Correct for elements with N_min <= |x| <= X_max; others are overwritten later.
+    """
+    mode, k = plan.mode, plan.k
+    if k == 0:  # binary64 precision: every normal is representable
+        np.copyto(r, b)
+        return
+    if mode is RoundingMode.NEAREST_EVEN:
+        np.right_shift(b, np.uint64(k), out=t)
+        np.bitwise_and(t, np.uint64(1), out=t)
+        np.add(t, plan.half_m1, out=t)
+        np.add(b, t, out=r)
+    elif mode is RoundingMode.NEAREST_AWAY:
+        np.add(b, plan.half_m1 + np.uint64(1), out=r)
+    elif mode is RoundingMode.NEAREST_ZERO:
+        np.add(b, plan.half_m1, out=r)
+    elif mode is RoundingMode.TOWARD_ZERO:
+        np.copyto(r, b)
+    elif mode in (RoundingMode.UP, RoundingMode.DOWN):
+        # add 2^k - 1 (round up in magnitude) for x > 0 under "up", x < 0 under "down"
+        np.right_shift(b, np.uint64(63), out=t)  # 1 for negative
+        if mode is RoundingMode.UP:
+            np.subtract(t, np.uint64(1), out=t)  # positive: all ones, negative: 0
+        else:
+            np.subtract(np.uint64(0), t, out=t)  # negative: all ones, positive: 0
+        np.bitwise_and(t, plan.low, out=t)
+        np.add(b, t, out=r)
+    elif mode is RoundingMode.ODD:
+        # (low + 2^k - 1) has bit k set iff some dropped bit is set: OR it in (sticky)
+        np.bitwise_and(b, plan.low, out=t)
+        np.add(t, plan.low, out=t)
+        np.bitwise_and(b, plan.keep, out=r)
+        np.bitwise_and(t, np.uint64(1 << k), out=t)
+        np.bitwise_or(r, t, out=r)
+        return
+    elif mode is RoundingMode.STOCHASTIC:
+        np.multiply(u, plan.scale, out=t, casting="unsafe")  # U = floor(u 2^k) < 2^k
+        np.subtract(plan.low, t, out=t)
+        np.add(b, t, out=r)
+    else:  # STOCHASTIC_EQUAL: round up in magnitude iff u < 1/2 (and x inexact)
+        np.less(u, 0.5, out=t, casting="unsafe")
+        np.multiply(t, plan.low, out=t)
+        np.add(b, t, out=r)
+    np.bitwise_and(r, plan.keep, out=r)
+
+
+def _round_special(xs: np.ndarray, us: np.ndarray | None, plan: _Plan) -> np.ndarray:
+    """Exact rounding of arbitrary float64 values (few elements): frexp/ldexp route."""
+    f, mode = plan.f, plan.mode
+    neg = np.signbit(xs)
+    a = np.abs(xs)
+    mag = np.zeros_like(a)
+    nan = np.isnan(a)
+    inf = np.isinf(a)
+    fin = ~(nan | inf) & (a != 0)
+    if fin.any():
+        af = a[fin]
+        e = np.frexp(af)[1] - 1  # floor(log2 |x|), exact also for float64 subnormals
+        qe = np.maximum(e, f.e_min) - f.man_bits
+        y = np.ldexp(af, -qe)    # |x| / q, exact
+        n = np.floor(y)
+        frac = y - n             # exact
+        nf = neg[fin]
+        if mode is RoundingMode.NEAREST_EVEN:
+            odd = np.fmod(n, 2.0) == 1.0
+            up = (frac > 0.5) | ((frac == 0.5) & odd)
+        elif mode is RoundingMode.NEAREST_AWAY:
+            up = frac >= 0.5
+        elif mode is RoundingMode.NEAREST_ZERO:
+            up = frac > 0.5
+        elif mode is RoundingMode.TOWARD_ZERO:
+            up = np.zeros(af.shape, dtype=bool)
+        elif mode is RoundingMode.UP:
+            up = (frac > 0) & ~nf
+        elif mode is RoundingMode.DOWN:
+            up = (frac > 0) & nf
+        elif mode is RoundingMode.ODD:
+            up = (frac > 0) & (np.fmod(n, 2.0) == 0.0)
+        elif mode is RoundingMode.STOCHASTIC:
+            up = us[fin] < frac
+        else:
+            up = (frac > 0) & (us[fin] < 0.5)
+        with np.errstate(over="ignore"):
+            r = np.ldexp(n + up, qe)  # exact, or inf far beyond X_max
+        if not f.subnormals:
+            r[r < plan.nmin] = 0.0    # flush to zero, whatever the mode
+        over = (af > plan.xmax) if mode.is_stochastic else (r > plan.xmax)
+        if over.any():
+            r[over] = _overflow_values(nf[over], plan)
+        mag[fin] = r
+    if inf.any():
+        if f.kind == "ieee" and not plan.saturate:
+            mag[inf] = np.inf
+        else:
+            mag[inf] = _overflow_values(neg[inf], plan)
+    out = np.copysign(mag, np.where(neg, -1.0, 1.0))
+    if nan.any():
+        if mode is RoundingMode.NEAREST_EVEN and f.kind == "fn_nonan":
+            # ml_dtypes: NaN into a format without NaN gives a zero of the opposite sign
+            out[nan] = np.where(neg[nan], 0.0, -0.0)
+        else:
+            out[nan] = np.nan
+    return out
+
+
+def _overflow_values(neg: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Magnitudes of overflowed results (sign applied by the caller; NaN where NaN)."""
+    f, mode = plan.f, plan.mode
+    xmax, inf = plan.xmax, np.inf
+    if plan.saturate:
+        return np.full(neg.shape, xmax)
+    if f.kind != "ieee":
+        value = np.nan if (mode is RoundingMode.NEAREST_EVEN and f.kind == "fn") else xmax
+        return np.full(neg.shape, value)
+    if mode in (RoundingMode.TOWARD_ZERO, RoundingMode.ODD):
+        return np.full(neg.shape, xmax)
+    if mode is RoundingMode.UP:
+        return np.where(neg, xmax, inf)
+    if mode is RoundingMode.DOWN:
+        return np.where(neg, inf, xmax)
+    return np.full(neg.shape, inf)
+
+
+def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_even", *,
+             rng: np.random.Generator | None = None, uniforms: Any = None,
+             saturate: bool = False) -> np.ndarray:
+    """Round ``x`` to the format ``fmt``, bit for bit as :func:`lpsgd.reference.quantize`.
+
+    Args:
+        x: float64 or float32 numpy array (any shape) or scalar, or a Python float.
+        fmt: a :class:`~lpsgd.formats.Format` that fits binary64, or a preset name.
+        rounding: one of :data:`lpsgd.rounding.ROUNDING_MODES`.
+        rng: numpy Generator for the stochastic modes (draws ``rng.random(np.shape(x))``,
+            in chunks that give the same numbers).
+        uniforms: uniforms in [0, 1) shaped like ``x`` for the stochastic modes.
+        saturate: clamp overflows and infinite inputs to ``+-X_max`` in any format.
+
+    Returns:
+        An array of the same shape and dtype as ``x`` (float64 for Python floats; 0-d
+        for scalars).
+
+    Raises:
+        InvalidArgument: bad names or flags, non-float input, bad randomness arguments,
+            a format wider than binary64, or a float32 input whose result float32
+            cannot hold.
+    """
+    f, mode, saturate = check_common(fmt, rounding, saturate)
+    if not f.fits_binary64:
+        raise InvalidArgument(
+            f"fmt={f.label} (exp_bits={f.exp_bits}, man_bits={f.man_bits}) does not fit "
+            f"binary64, which lpsgd.fast.quantize needs; use lpsgd.reference.quantize "
+            f"for wider formats")
+    arr = _check_input(x)
+    u_all = check_randomness(mode, arr.shape, rng, uniforms)
+    plan = _Plan(f, mode, saturate)
+
+    src = np.ascontiguousarray(arr).reshape(-1)
+    size = src.size
+    is32 = arr.dtype == np.float32
+    out = np.empty(size, dtype=np.float64 if not is32 else np.float32)
+    u_flat = None if u_all is None else np.ascontiguousarray(u_all).reshape(-1)
+
+    m = min(CHUNK, max(size, 1))
+    t = np.empty(m, dtype=np.uint64)
+    d = np.empty(m, dtype=np.uint64)
+    ok = np.empty(m, dtype=bool)
+    wide = np.empty(m, dtype=np.float64) if is32 else None
+    res = np.empty(m, dtype=np.float64) if is32 else None
+    ubuf = np.empty(m, dtype=np.float64) if (mode.is_stochastic and rng is not None) else None
+
+    for start in range(0, size, CHUNK):
+        stop = min(start + CHUNK, size)
+        n = stop - start
+        if is32:
+            xw = wide[:n]
+            np.copyto(xw, src[start:stop])  # exact widening
+            rw = res[:n]
+        else:
+            xw = src[start:stop]
+            rw = out[start:stop]
+        b = xw.view(np.uint64)
+        r = rw.view(np.uint64)
+        if mode.is_stochastic:
+            if ubuf is not None:
+                u = ubuf[:n]
+                rng.random(out=u)
+            else:
+                u = u_flat[start:stop]
+        else:
+            u = None
+        tt, dd, okk = t[:n], d[:n], ok[:n]
+        _round_common(b, u, plan, r, tt)
+        # one unsigned range test: N_min <= |x| <= X_max
+        np.bitwise_and(b, _ABS, out=dd)
+        np.subtract(dd, plan.nmin_bits, out=dd)
+        np.less_equal(dd, plan.span, out=okk)
+        if not okk.all():
+            idx = np.flatnonzero(~okk)
+            rw[idx] = _round_special(xw[idx], None if u is None else u[idx], plan)
+        if is32:
+            out[start:stop] = check_float32_results(rw)
+    return out.reshape(arr.shape)

@@ -1,0 +1,349 @@
+"""The exact quantiser: every rounding mode of FORMATS.md, computed in mpmath.
+
+This is the ground truth the fast numpy quantiser (:mod:`lpsgd.fast.quantize`) is checked
+against bit for bit.  Every element is handled on its own, in exact binary arithmetic
+(mpmath numbers under a local :func:`mpmath.workprec` wide enough that no operation
+rounds), so the code reads like the rules of FORMATS.md:
+
+1. ``|x| = (n + f) q`` with ``q = 2^(max(e, e_min) - M)`` the spacing of the format at
+   ``x`` (``e = floor(log2 |x|)``, read from the binary exponent, never from a logarithm),
+   ``n`` an integer and ``0 <= f < 1`` the exact fraction of the spacing.
+2. The rounding mode picks ``n`` or ``n + 1`` (magnitudes; the sign is applied last, so
+   a negative value that rounds to zero gives ``-0.0``).
+3. Without subnormals, a result below ``N_min`` becomes a zero of the input's sign,
+   whatever the mode (the value is first rounded on the subnormal grid, then flushed).
+4. A result above ``X_max`` (deterministic modes) or an input above ``X_max``
+   (stochastic modes) overflows by the policy below.
+
+Overflow (FORMATS.md, "Overflow, zeros, NaN"):
+
+* IEEE-like formats: the nearest modes give inf (nearest_even and nearest_away from
+  ``(2 - 2^-(M+1)) 2^e_max`` on, nearest_zero only above it), ``odd`` and ``toward_zero``
+  give ``X_max``, ``up`` gives +inf / ``-X_max``, ``down`` ``+X_max`` / -inf, the stochastic
+  modes give inf for every ``|x| > X_max``.  inf inputs stay inf.
+* fn formats (no inf): ``nearest_even`` follows ml_dtypes' casts: float8_e4m3fn-like
+  formats (one NaN code) give NaN on overflow and for inf inputs; formats with no NaN
+  saturate to ``+-X_max``.  Every other mode saturates to ``+-X_max``.
+* ``saturate=True`` clamps every overflow, and inf inputs, to ``+-X_max`` in any format.
+
+NaN inputs give NaN, with one exception taken from ml_dtypes: for ``nearest_even`` into a
+format with no NaN encoding (float6_e3m2fn, float6_e2m3fn, float4_e2m1fn and any
+``Format(..., inf=False, nan=False)``), ml_dtypes returns a zero whose sign is the
+*opposite* of the NaN's sign bit, and so do we.  The other modes return NaN for such
+formats (the float64 result can say "invalid input", the format itself cannot).
+
+Stochastic modes take their randomness explicitly: ``uniforms`` (u in [0, 1), the input's
+shape) or ``rng`` (a numpy Generator; ``u = rng.random(np.shape(x))`` is drawn in one call,
+exactly as the fast path draws it, so the same seed gives the same bits).  With
+``stochastic`` the magnitude rounds up iff ``u < f``; with ``stochastic_equal`` iff
+``u < 1/2``; a representable ``x`` is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from lpsgd._validate import check_bool
+from lpsgd.errors import InvalidArgument
+from lpsgd.formats import Format, as_format
+from lpsgd.rounding import RoundingMode, rounding_mode
+
+__all__ = ["quantize"]
+
+
+# --------------------------------------------------------------------------------------
+# Argument checks shared with lpsgd.fast.quantize (one place, one wording).
+# --------------------------------------------------------------------------------------
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _short(value: Any) -> str:
+    """repr of a value, cut short for big arrays (messages must stay readable)."""
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def check_common(fmt: Format | str, rounding: str | RoundingMode,
+                 saturate: object) -> tuple[Format, RoundingMode, bool]:
+    """Validate the format, the mode and ``saturate`` (both quantisers call this)."""
+    return as_format(fmt), rounding_mode(rounding), check_bool("saturate", saturate)
+
+
+def check_randomness(mode: RoundingMode, shape: tuple[int, ...], rng: object,
+                     uniforms: object) -> np.ndarray | None:
+    """Validate ``rng``/``uniforms`` for ``mode``; return the uniforms as float64 or None.
+
+    Deterministic modes accept neither; stochastic modes need exactly one.  Given
+    uniforms must have the input's shape, a float dtype, and lie in [0, 1) (no NaN).
+    With ``rng`` this returns None and the caller draws ``rng.random(shape)``.
+    """
+    if not mode.is_stochastic:
+        if rng is not None:
+            raise InvalidArgument(f"rng is only used by stochastic modes; got rng={_short(rng)} "
+                                  f"with rounding={mode.value!r}")
+        if uniforms is not None:
+            raise InvalidArgument(f"uniforms are only used by stochastic modes; got "
+                                  f"uniforms={_short(uniforms)} with rounding={mode.value!r}")
+        return None
+    if rng is not None and uniforms is not None:
+        raise InvalidArgument(f"Expected rng or uniforms, not both, for rounding={mode.value!r} "
+                              f"but got rng={_short(rng)} and uniforms={_short(uniforms)}")
+    if rng is None and uniforms is None:
+        raise InvalidArgument(f"rounding={mode.value!r} needs randomness: pass rng="
+                              f"numpy.random.default_rng(seed) or uniforms=<array in [0, 1)>")
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise InvalidArgument(f"Expected rng to be a numpy.random.Generator (e.g. "
+                                  f"numpy.random.default_rng(0)) but got rng={_short(rng)}")
+        return None
+    if isinstance(uniforms, bool | np.bool_):
+        raise InvalidArgument(f"Expected uniforms to be floats in [0, 1) but got "
+                              f"uniforms={uniforms!r}")
+    u = np.asarray(uniforms)
+    if u.dtype not in _FLOAT_DTYPES:
+        raise InvalidArgument(f"Expected uniforms to be a float64 or float32 array but got "
+                              f"uniforms={_short(uniforms)} of dtype {u.dtype}")
+    if u.shape != tuple(shape):
+        raise InvalidArgument(f"Expected uniforms of shape {tuple(shape)} (the shape of x) but "
+                              f"got uniforms of shape {u.shape}")
+    bad = ~((u >= 0) & (u < 1))  # also catches NaN
+    if bad.any():
+        first = u[bad].flat[0]
+        raise InvalidArgument(f"Expected uniforms in [0, 1) but got uniforms containing "
+                              f"{float(first)!r} ({int(bad.sum())} bad of {u.size})")
+    return u.astype(np.float64, copy=False)
+
+
+def non_float_input(x: object, *, fast: bool) -> InvalidArgument:
+    """The error for an input that is not a float64/float32 value or array."""
+    what = ("a float64 or float32 numpy array or scalar, or a Python float" if fast else
+            "a float64 or float32 numpy array or scalar, a Python float, an mpmath mpf, "
+            "or an object array of those")
+    extra = "; object arrays and mpf values: use lpsgd.reference.quantize" if fast else ""
+    dtype = getattr(x, "dtype", None)
+    kind = f" of dtype {dtype}" if dtype is not None else f" of type {type(x).__name__}"
+    return InvalidArgument(f"Expected x to be {what} but got x={_short(x)}{kind}{extra}")
+
+
+# --------------------------------------------------------------------------------------
+# The exact rounding of one value.
+# --------------------------------------------------------------------------------------
+class _Result:
+    """A quantised value: sign, and an exact magnitude (mpf), or 'nan'/'inf'."""
+
+    __slots__ = ("neg", "mag", "special")
+
+    def __init__(self, neg: bool, mag: mpmath.mpf | None = None,
+                 special: str | None = None) -> None:
+        self.neg, self.mag, self.special = neg, mag, special
+
+
+def _exact(man: int, exp: int) -> mpmath.mpf:
+    """man * 2^exp as an mpf, exactly (the working precision covers the mantissa)."""
+    with mpmath.workprec(max(abs(man).bit_length(), 53)):
+        return mpmath.mpf((man, exp))
+
+
+def _xmax(f: Format) -> mpmath.mpf:
+    return _exact(f.max_significand, f.e_max - f.man_bits)
+
+
+def _overflow(f: Format, mode: RoundingMode, neg: bool, saturate: bool) -> _Result:
+    """The result of an overflow (a rounded magnitude above X_max) under the policy."""
+    xmax = _xmax(f)
+    if saturate:
+        return _Result(neg, xmax)
+    if f.kind != "ieee":
+        if mode is RoundingMode.NEAREST_EVEN and f.kind == "fn":
+            return _Result(neg, special="nan")  # ml_dtypes: float8_e4m3fn overflow is NaN
+        return _Result(neg, xmax)
+    if mode in (RoundingMode.TOWARD_ZERO, RoundingMode.ODD):
+        return _Result(neg, xmax)
+    if mode is RoundingMode.UP:
+        return _Result(neg, xmax) if neg else _Result(neg, special="inf")
+    if mode is RoundingMode.DOWN:
+        return _Result(neg, special="inf") if neg else _Result(neg, xmax)
+    return _Result(neg, special="inf")  # nearest and stochastic modes
+
+
+def _round_one(v: mpmath.mpf, neg: bool, f: Format, mode: RoundingMode, u: float | None,
+               saturate: bool) -> _Result:
+    """Round one exact value ``v`` (mpf; ``neg`` carries the sign, also of zeros/NaN)."""
+    if mpmath.isnan(v):
+        if mode is RoundingMode.NEAREST_EVEN and f.kind == "fn_nonan":
+            # ml_dtypes: a NaN cast to a format without NaN gives a zero of the other sign.
+            return _Result(not neg, mpmath.mpf(0))
+        return _Result(neg, special="nan")
+    if mpmath.isinf(v):
+        if f.kind == "ieee" and not saturate:
+            return _Result(neg, special="inf")
+        return _overflow(f, mode, neg, saturate)
+    if v == 0:
+        return _Result(neg, mpmath.mpf(0))
+
+    a = abs(v)
+    man, exp = a.man_exp           # a = man * 2^exp exactly, man > 0
+    e = exp + man.bit_length() - 1  # floor(log2 a), from the binary exponent
+    qe = max(e, f.e_min) - f.man_bits
+    # Enough bits that nothing below rounds: the input's mantissa, the format's
+    # significand (n + 1 < 2^(M+2)) and u (53 bits) all fit.
+    with mpmath.workprec(max(man.bit_length(), f.man_bits + 2, 53) + 8):
+        y = mpmath.ldexp(a, -qe)   # |x| / q, exact (a power-of-two scaling)
+        n = int(mpmath.floor(y))
+        frac = y - n               # exact fraction of the spacing, in [0, 1)
+        half = mpmath.mpf(0.5)
+        if frac == 0:
+            up = False
+        elif mode is RoundingMode.NEAREST_EVEN:
+            up = frac > half or (frac == half and n % 2 == 1)
+        elif mode is RoundingMode.NEAREST_AWAY:
+            up = frac >= half
+        elif mode is RoundingMode.NEAREST_ZERO:
+            up = frac > half
+        elif mode is RoundingMode.TOWARD_ZERO:
+            up = False
+        elif mode is RoundingMode.UP:
+            up = not neg
+        elif mode is RoundingMode.DOWN:
+            up = neg
+        elif mode is RoundingMode.ODD:
+            up = n % 2 == 0
+        elif mode is RoundingMode.STOCHASTIC:
+            up = mpmath.mpf(u) < frac
+        else:  # STOCHASTIC_EQUAL
+            up = mpmath.mpf(u) < half
+        mag = _exact(n + int(up), qe)
+
+    if not f.subnormals and mag < _exact(1, f.e_min):
+        return _Result(neg, mpmath.mpf(0))  # flush to zero, whatever the mode
+    xmax = _xmax(f)
+    if mode.is_stochastic:
+        if a > xmax:
+            return _overflow(f, mode, neg, saturate)
+    elif mag > xmax:
+        return _overflow(f, mode, neg, saturate)
+    return _Result(neg, mag)
+
+
+# --------------------------------------------------------------------------------------
+# Inputs and outputs.
+# --------------------------------------------------------------------------------------
+def _exact_mpf(v: object) -> tuple[mpmath.mpf, bool]:
+    """An element as an exact mpf plus its sign bit (kept for zeros and NaN)."""
+    if isinstance(v, mpmath.mpf):
+        return v, bool(v < 0)  # an mpf has no -0.0; NaN counts as positive
+    fv = float(v)  # float32/float64 scalars convert exactly
+    with mpmath.workprec(64):
+        return mpmath.mpf(fv), math.copysign(1.0, fv) < 0
+
+
+def _elements(x: object) -> tuple[list[object], tuple[int, ...], np.dtype | None]:
+    """Flatten x into elements; return them, the shape and the float dtype to return."""
+    if isinstance(x, mpmath.mpf):
+        return [x], (), None
+    if isinstance(x, bool | np.bool_) or isinstance(x, numbers.Integral):
+        raise non_float_input(x, fast=False)
+    if isinstance(x, float | np.floating):
+        dt = np.dtype(type(x)) if isinstance(x, np.floating) else np.dtype(np.float64)
+        if dt not in _FLOAT_DTYPES:
+            raise non_float_input(x, fast=False)
+        return [x], (), dt
+    if isinstance(x, np.ndarray | list | tuple):
+        arr = np.asarray(x) if not isinstance(x, list | tuple) else np.array(x)
+        if arr.dtype in _FLOAT_DTYPES:
+            return list(arr.reshape(-1)), arr.shape, arr.dtype
+        if arr.dtype == object:
+            items = list(arr.reshape(-1))
+            for item in items:
+                ok = isinstance(item, mpmath.mpf | float) and not isinstance(item, bool)
+                ok = ok or (isinstance(item, np.floating)
+                            and np.dtype(type(item)) in _FLOAT_DTYPES)
+                if not ok:
+                    raise InvalidArgument(
+                        f"Expected every element of x to be a float or an mpmath mpf but got "
+                        f"{item!r} of type {type(item).__name__} in x={_short(x)}")
+            return items, arr.shape, None
+    raise non_float_input(x, fast=False)
+
+
+def _to_float(r: _Result) -> float:
+    if r.special == "nan":
+        return math.nan
+    sign = -1.0 if r.neg else 1.0
+    if r.special == "inf":
+        return sign * math.inf
+    return math.copysign(float(r.mag), sign)  # exact: the format fits binary64
+
+
+def _to_mpf(r: _Result) -> mpmath.mpf:
+    if r.special == "nan":
+        return mpmath.mpf("nan")
+    if r.special == "inf":
+        return mpmath.mpf("-inf") if r.neg else mpmath.mpf("inf")
+    return -r.mag if r.neg else r.mag
+
+
+def check_float32_results(res64: np.ndarray) -> np.ndarray:
+    """Cast float64 results to float32, refusing values float32 cannot hold exactly."""
+    with np.errstate(over="ignore"):
+        res32 = res64.astype(np.float32)
+    back = res32.astype(np.float64)
+    bad = ~((back == res64) | np.isnan(res64))
+    if bad.any():
+        first = float(res64[bad].flat[0])
+        raise InvalidArgument(
+            f"The result {first!r} (float.hex {first.hex()}) is not representable in float32; "
+            f"x was float32, so the result must be too: pass x as float64 "
+            f"(x.astype(numpy.float64)) to get float64 results")
+    return res32
+
+
+def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_even", *,
+             rng: np.random.Generator | None = None, uniforms: Any = None,
+             saturate: bool = False) -> np.ndarray:
+    """Round ``x`` to the format ``fmt`` exactly (the ground truth of lpsgd).
+
+    Args:
+        x: a float64 or float32 numpy array or scalar, a Python float, an mpmath mpf, or
+            an object array of floats/mpf.  Integers, complex numbers and strings are
+            rejected.  mpf values are used exactly (whatever their precision).
+        fmt: a :class:`~lpsgd.formats.Format` or a preset name ("binary16", ...).
+        rounding: one of :data:`lpsgd.rounding.ROUNDING_MODES`.
+        rng: numpy Generator for the stochastic modes (``u = rng.random(np.shape(x))``).
+        uniforms: the uniforms in [0, 1) for the stochastic modes, shaped like ``x``.
+        saturate: clamp overflows and infinite inputs to ``+-X_max`` in any format.
+
+    Returns:
+        For formats that fit binary64: a numpy array of the input's float dtype (float64
+        for Python floats and mpf inputs), same shape (0-d for scalars), holding the
+        exact results with the sign of zero kept.  Float32 inputs whose result float32
+        cannot hold raise InvalidArgument.  Wider formats: an object array of mpf (an mpf
+        cannot hold -0.0, so negative zeros come back as 0).
+
+    Raises:
+        InvalidArgument: bad format/mode names, non-float input, bad randomness arguments.
+    """
+    f, mode, saturate = check_common(fmt, rounding, saturate)
+    items, shape, dtype = _elements(x)
+    u = check_randomness(mode, shape, rng, uniforms)
+    if mode.is_stochastic and u is None:
+        u = rng.random(shape)  # one call, C order: the fast path draws the same numbers
+    u_flat = None if u is None else u.reshape(-1)
+    results = []
+    for i, item in enumerate(items):
+        v, neg = _exact_mpf(item)
+        ui = None if u_flat is None else float(u_flat[i])
+        results.append(_round_one(v, neg, f, mode, ui, saturate))
+    if not f.fits_binary64:
+        out = np.empty(len(results), dtype=object)
+        out[:] = [_to_mpf(r) for r in results]
+        return out.reshape(shape)
+    res64 = np.array([_to_float(r) for r in results], dtype=np.float64).reshape(shape)
+    if dtype == np.float32:
+        return check_float32_results(res64)
+    return res64

@@ -1,0 +1,30 @@
+"""The theorems of THEORY.md as executable bounds.
+
+Each theorem is a function of the theorem's symbols (keyword-only) returning a
+:class:`Bound`: the right-hand side evaluated exactly (rational arithmetic, rounded once
+into an mpmath mpf), the assumptions it checked with their numbers, and a citation.
+Arguments that are not numbers (or NaN) raise :class:`lpsgd.errors.InvalidArgument`;
+numbers that break an assumption raise :class:`lpsgd.errors.AssumptionError` naming it,
+and no bound is returned.
+
+* Shrinkage model (section 2): :func:`theorem1`, :func:`theorem2`, :func:`theorem3`,
+  :func:`theorem4`, and the schedule-aware :func:`theorem1_schedule`,
+  :func:`theorem3_schedule`.
+* Formats (section 5): :func:`theorem5`, :func:`theorem6`, :func:`theorem7`, with the
+  bridges :func:`format_shrinkage` and :func:`stochastic_rounding_constants`.
+* Slowdown (section 3): :func:`iterations_to_eps`, :func:`slowdown_ratio`,
+  :func:`asymptotic_slowdown`.
+"""
+
+from lpsgd.theory._core import EXACT_BITS_LIMIT, PRECISION, Bound
+from lpsgd.theory.formats_bridge import (format_shrinkage, stochastic_rounding_constants,
+                                         theorem5, theorem6, theorem7)
+from lpsgd.theory.shrinkage_model import (theorem1, theorem1_schedule, theorem2, theorem3,
+                                          theorem3_schedule, theorem4)
+from lpsgd.theory.slowdown import asymptotic_slowdown, iterations_to_eps, slowdown_ratio
+
+__all__ = ["Bound", "PRECISION", "EXACT_BITS_LIMIT",
+           "theorem1", "theorem2", "theorem3", "theorem4", "theorem5", "theorem6",
+           "theorem7", "theorem1_schedule", "theorem3_schedule",
+           "format_shrinkage", "stochastic_rounding_constants",
+           "iterations_to_eps", "slowdown_ratio", "asymptotic_slowdown"]

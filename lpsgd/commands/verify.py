@@ -1,0 +1,54 @@
+"""``lpsgd verify``: run the property suite only; exit status and a one-line summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lpsgd.commands.report import add_profile_argument, parse_seed
+from lpsgd.profiles import EXAMPLES
+
+HELP = "run the property suite only (for CI): exit status and a one-line summary"
+
+DESCRIPTION = f"""\
+Run the property suite (properties/ of this checkout) in-process with a Hypothesis
+profile, print one summary line, write nothing. Profiles: ci ({EXAMPLES['ci']} examples,
+derandomized; the default), dev ({EXAMPLES['dev']}), thorough ({EXAMPLES['thorough']}).
+
+Exit status: 0 when every property holds and every mutant is refuted; 1 otherwise;
+2 for bad arguments."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile_argument(parser)
+    parser.add_argument("--seed", default="0", metavar="N",
+                        help="Hypothesis seed for the non-derandomized profiles (default: 0)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--suite-dir", default=None, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lpsgd.report.generate import validate_options
+    from lpsgd.report.results import summarize_suite
+    from lpsgd.report.suite import run_suite
+
+    profile, seed = validate_options(args.profile, parse_seed(args.seed))
+    suite = run_suite(profile, seed, suite_dir=args.suite_dir, progress=not args.no_progress)
+    s = summarize_suite(suite)
+    counts = suite.counts()
+    failed = [p["name"] for p in s["properties"] if p["status"] == "fail"]
+    unrefuted = [m["name"] for m in s["mutants"] if not m["refuted"]]
+    ok = (not failed and not unrefuted and counts["failed"] == 0 and counts["error"] == 0)
+    line = (f"{'PASS' if ok else 'FAIL'}: {len(s['properties']) - len(failed)}/"
+            f"{len(s['properties'])} properties hold, {len(s['mutants']) - len(unrefuted)}/"
+            f"{len(s['mutants'])} mutants refuted, profile {profile} "
+            f"(pytest: {suite.pytest_summary or 'no summary'})")
+    if failed:
+        line += "; failing: " + ", ".join(failed)
+    if unrefuted:
+        line += "; not refuted: " + ", ".join(unrefuted)
+    if suite.collection_errors:
+        line += "; collection errors in: " + ", ".join(e["nodeid"] for e in
+                                                       suite.collection_errors)
+    print(line, file=sys.stdout)
+    return 0 if ok else 1

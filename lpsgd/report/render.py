@@ -1,0 +1,273 @@
+"""Render results.json into report.md and report.html (images beside them, relative links)."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+__all__ = ["render_markdown", "render_html", "format_ratio"]
+
+
+def format_ratio(r: float | None) -> str:
+    """The worst observed/bound ratio as shown in the tables ("-" when nothing observed)."""
+    if r is None:
+        return "-"
+    return f"{r:.6g}"
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    if value is None or value == "":
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _verdict(results: dict[str, Any]) -> str:
+    return "PASS" if results.get("ok") else "FAIL"
+
+
+def _overview(results: dict[str, Any]) -> list[tuple[str, str]]:
+    props = results["properties"]
+    muts = results["mutants"]
+    n_fail = sum(p["status"] == "fail" for p in props)
+    n_ref = sum(m["refuted"] for m in muts)
+    rows = [
+        ("Verdict", _verdict(results)),
+        ("Properties", f"{len(props) - n_fail} of {len(props)} hold"
+                       + (f", {len(results.get('skipped', []))} skipped"
+                          if results.get("skipped") else "")),
+        ("Mutants", f"{n_ref} of {len(muts)} refuted"),
+        ("pytest", results["pytest"]["summary"] or "(no summary line)"),
+    ]
+    conf = results.get("conformance")
+    if conf and conf.get("status") == "ok":
+        rows.append(("fast == reference", f"{conf['checked']} values checked, "
+                                          f"{conf['mismatches']} mismatches"))
+    rows += [("Profile", results["profile"]), ("Seed", str(results["seed"])),
+             ("Commit", results["commit"]),
+             ("Generated", results.get("generated", "")),
+             ("Total time", f"{results['timings'].get('total', 0.0):.1f} s")]
+    return rows
+
+
+# -- Markdown ------------------------------------------------------------------------------
+def _md_cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    """The report as Markdown, images linked relatively."""
+    md: list[str] = [f"# lpsgd verification report: {_verdict(results)}", ""]
+    md += _md_table(["", ""], [list(r) for r in _overview(results)])
+
+    md += ["## Properties", "",
+           "Worst ratio = largest observed/bound over the examples (must stay <= 1 for an "
+           "upper bound; the tolerance is the property's own).", ""]
+    md += _md_table(
+        ["property", "status", "examples", "worst observed/bound", "counterexample / worst case"],
+        [[p["name"], p["status"], p["examples"], format_ratio(p["worst_ratio"]),
+          _short(p["counterexample"]) or _short(p.get("worst_case"))]
+         for p in results["properties"]])
+    if results.get("skipped"):
+        md += ["Skipped (not checked in this environment):", ""]
+        md += [f"- `{s['name']}`: {s['reason']}" for s in results["skipped"]] + [""]
+    if results.get("unmatched_observations"):
+        md += ["Observations recorded under names that match no test: "
+               + ", ".join(f"`{n}`" for n in results["unmatched_observations"]), ""]
+
+    md += ["## Mutants", "", "Each mutant is a deliberately wrong statement; the suite must "
+           "refute it.", ""]
+    md += _md_table(["mutant", "refuted", "counterexample"],
+                    [[m["name"], "yes" if m["refuted"] else "NO",
+                      _short(m["counterexample"]) or m.get("note", "")]
+                     for m in results["mutants"]])
+
+    errors = results["pytest"].get("collection_errors") or []
+    if errors:
+        md += ["## Collection errors", ""]
+        md += [f"- `{e['nodeid']}`: {_short(e['longrepr'], 300)}" for e in errors] + [""]
+
+    conf = results.get("conformance")
+    if conf:
+        md += ["## Conformance: fast == reference", ""]
+        if conf.get("status") == "ok":
+            md += [conf["description"], ""]
+            modes = conf["modes"]
+            md += _md_table(["format"] + modes,
+                            [[fmt] + [_conf_cell(conf["cells"][fmt][m]) for m in modes]
+                             for fmt in conf["formats"]])
+        else:
+            md += [f"_{conf.get('status')}: {conf.get('note', '')}_", ""]
+
+    for sweep in results.get("sweeps", []):
+        md += [f"## {sweep['title']}", ""]
+        if sweep["status"] != "ok":
+            md += [f"_{sweep['status']}: {sweep.get('note', '')}_", ""]
+            continue
+        for img in sweep.get("images", []):
+            md += [f"![{sweep['title']}]({img})", ""]
+        if sweep.get("caption"):
+            md += [sweep["caption"], ""]
+        if sweep.get("table"):
+            t = sweep["table"]
+            md += _md_table(t["header"], t["rows"])
+
+    md += ["## How to reproduce", "", "```", results["command"], "```", "",
+           f"Commit `{results['commit']}`, profile `{results['profile']}`, seed "
+           f"`{results['seed']}`. The suite ran in-process as `pytest "
+           + " ".join(results["pytest"]["args"]) + "`.", ""]
+    md += _md_table(["package", "version"], [[k, v] for k, v in results["versions"].items()])
+    md += ["Timings (seconds):", ""]
+    md += _md_table(["phase", "seconds"],
+                    [[k, f"{v:.2f}"] for k, v in results["timings"].items()])
+    md += ["pytest's own output is in `pytest.log`; all numbers are in `results.json`.", ""]
+    return "\n".join(md)
+
+
+def _conf_cell(cell: dict[str, Any]) -> str:
+    if cell.get("error"):
+        return "error"
+    if cell["mismatches"]:
+        return f"{cell['mismatches']}/{cell['checked']} differ"
+    return f"ok {cell['checked']}"
+
+
+# -- HTML ----------------------------------------------------------------------------------
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
+h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.pass{color:#17702d;font-weight:600}.fail{color:#b00020;font-weight:700}
+.badge{display:inline-block;padding:.15em .7em;border-radius:.3em;color:#fff;font-weight:700}
+.badge.pass{background:#17702d;color:#fff}.badge.fail{background:#b00020;color:#fff}
+img{max-width:100%;border:1px solid #eee;margin:.4em 0}
+code,pre{background:#f6f6f6;font-size:.9em}pre{padding:.6em;overflow-x:auto}
+.note{color:#666;font-style:italic}.small{font-size:.85em;color:#555}
+td.ok{background:#eef8ee}td.bad{background:#fde8ea}
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _html_table(header: list[str], rows: list[list[str]], *, raw: bool = False) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = []
+        for c in row:
+            if raw:
+                cells.append(c if c.startswith("<td") else f"<td>{c}</td>")
+            else:
+                cells.append(f"<td>{_e(c)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _status(text: str, good: bool) -> str:
+    return f'<span class="{"pass" if good else "fail"}">{_e(text)}</span>'
+
+
+def render_html(results: dict[str, Any]) -> str:
+    """The report as one HTML page; plots are <img> tags pointing at PNGs beside it."""
+    ok = bool(results.get("ok"))
+    parts = ["<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+             f"<title>lpsgd report {_e(results['profile'])} seed {_e(results['seed'])}</title>",
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>lpsgd verification report <span class=\"badge {'pass' if ok else 'fail'}\">"
+             f"{_verdict(results)}</span></h1>"]
+    parts.append(_html_table(["", ""], [[k, v] for k, v in _overview(results)]))
+
+    parts.append("<h2>Properties</h2><p class=\"small\">Worst ratio = largest observed/bound "
+                 "over the examples (must stay &le; 1 for an upper bound).</p>")
+    rows = []
+    for p in results["properties"]:
+        detail = _short(p["counterexample"], 400) or _short(p.get("worst_case"), 400)
+        rows.append([f"<code>{_e(p['name'])}</code>", _status(p["status"], p["status"] == "pass"),
+                     f'<td class="num">{p["examples"]}</td>',
+                     f'<td class="num">{_e(format_ratio(p["worst_ratio"]))}</td>',
+                     f"<span class=\"small\">{_e(detail)}</span>"])
+    parts.append(_html_table(["property", "status", "examples", "worst observed/bound",
+                              "counterexample / worst case"], rows, raw=True))
+    if results.get("skipped"):
+        parts.append("<p>Skipped (not checked in this environment):</p><ul>"
+                     + "".join(f"<li><code>{_e(s['name'])}</code>: {_e(s['reason'])}</li>"
+                               for s in results["skipped"]) + "</ul>")
+    if results.get("unmatched_observations"):
+        parts.append("<p class=\"note\">Observations recorded under names that match no test: "
+                     + ", ".join(_e(n) for n in results["unmatched_observations"]) + "</p>")
+
+    parts.append("<h2>Mutants</h2><p class=\"small\">Each mutant is a deliberately wrong "
+                 "statement; the suite must refute it.</p>")
+    parts.append(_html_table(
+        ["mutant", "refuted", "counterexample"],
+        [[f"<code>{_e(m['name'])}</code>", _status("yes" if m["refuted"] else "NO", m["refuted"]),
+          f"<span class=\"small\">{_e(_short(m['counterexample'], 400) or m.get('note', ''))}"
+          "</span>"] for m in results["mutants"]], raw=True))
+
+    errors = results["pytest"].get("collection_errors") or []
+    if errors:
+        parts.append("<h2>Collection errors</h2><ul>" + "".join(
+            f"<li><code>{_e(e['nodeid'])}</code><pre>{_e(e['longrepr'][-2000:])}</pre></li>"
+            for e in errors) + "</ul>")
+
+    conf = results.get("conformance")
+    if conf:
+        parts.append("<h2>Conformance: fast == reference</h2>")
+        if conf.get("status") == "ok":
+            parts.append(f"<p>{_e(conf['description'])}</p>")
+            modes = conf["modes"]
+            rows = []
+            for fmt in conf["formats"]:
+                row = [f"<code>{_e(fmt)}</code>"]
+                for m in modes:
+                    cell = conf["cells"][fmt][m]
+                    good = not cell["mismatches"] and not cell.get("error")
+                    row.append(f'<td class="{"ok" if good else "bad"} num">'
+                               f"{_e(_conf_cell(cell))}</td>")
+                rows.append(row)
+            parts.append(_html_table(["format"] + modes, rows, raw=True))
+        else:
+            parts.append(f"<p class=\"note\">{_e(conf.get('status'))}: "
+                         f"{_e(conf.get('note', ''))}</p>")
+
+    for sweep in results.get("sweeps", []):
+        parts.append(f"<h2>{_e(sweep['title'])}</h2>")
+        if sweep["status"] != "ok":
+            parts.append(f"<p class=\"note\">{_e(sweep['status'])}: "
+                         f"{_e(sweep.get('note', ''))}</p>")
+            continue
+        for img in sweep.get("images", []):
+            parts.append(f'<img src="{_e(img)}" alt="{_e(sweep["title"])}">')
+        if sweep.get("caption"):
+            parts.append(f"<p>{_e(sweep['caption'])}</p>")
+        if sweep.get("table"):
+            t = sweep["table"]
+            parts.append(_html_table(t["header"], [[str(c) for c in r] for r in t["rows"]]))
+
+    parts.append("<h2>How to reproduce</h2>")
+    parts.append(f"<pre>{_e(results['command'])}</pre>")
+    parts.append(f"<p>Commit <code>{_e(results['commit'])}</code>, profile "
+                 f"<code>{_e(results['profile'])}</code>, seed <code>{_e(results['seed'])}</code>. "
+                 f"The suite ran in-process as <code>pytest "
+                 f"{_e(' '.join(results['pytest']['args']))}</code>.</p>")
+    parts.append(_html_table(["package", "version"],
+                             [[k, v] for k, v in results["versions"].items()]))
+    parts.append(_html_table(["phase", "seconds"],
+                             [[k, f"{v:.2f}"] for k, v in results["timings"].items()]))
+    parts.append("<p class=\"small\">pytest's own output: <a href=\"pytest.log\">pytest.log</a>; "
+                 "all numbers: <a href=\"results.json\">results.json</a>.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

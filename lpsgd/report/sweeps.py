@@ -1,0 +1,455 @@
+"""The sweeps of a report: the conformance matrix and the plots.
+
+Each sweep is a function ``sweep(*, profile, seed, outdir) -> dict`` returning a JSON-ready
+section: ``title``, ``status`` ("ok", "skipped" or "error"), ``note``, ``images`` (PNG
+file names written into ``outdir``), ``caption``, ``data`` and optionally ``table``.
+Sizes scale with the profile (``SCALE``) so that the ci profile spends a few seconds per
+sweep.  Plots use matplotlib's object API on the Agg canvas (no pyplot, no global
+backend switch), so generating a report does not disturb a caller's matplotlib state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SWEEPS", "SCALE", "CONFORMANCE_VALUES", "conformance", "theorem1_sweep",
+           "slowdown_sweep", "floor_sweep", "shrinkage_profile_sweep",
+           "measured_shrinkage_sweep", "bench_sweep", "values_equal"]
+
+#: Multiplier on the sizes of the sweeps per profile.
+SCALE = {"ci": 1.0, "dev": 0.5, "thorough": 4.0}
+
+#: Stress values checked per (format, rounding mode) cell of the conformance matrix.
+CONFORMANCE_VALUES = {"ci": 256, "dev": 96, "thorough": 4096}
+
+_DPI = 100
+
+
+class Skip(Exception):
+    """A sweep that cannot run in this environment (e.g. optional peers missing)."""
+
+
+def _scaled(n: int, profile: str, *, minimum: int = 1) -> int:
+    return max(minimum, int(round(n * SCALE[profile])))
+
+
+def _figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (7.5, 4.6)):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def _save(fig: Any, outdir: Path, name: str) -> str:
+    fig.savefig(outdir / name, dpi=_DPI, format="png")
+    return name
+
+
+def _bits64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+
+
+def values_equal(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Elementwise "same float64 value": equal bits (so +0 != -0), or both NaN."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    return (_bits64(got) == _bits64(want)) | (np.isnan(got) & np.isnan(want))
+
+
+# -- conformance matrix ----------------------------------------------------------------------
+def conformance(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """fast.quantize == reference.quantize on lpsgd.stress.stress_values, per preset and
+    rounding mode; stochastic modes compare with the same uniforms given to both."""
+    from lpsgd import fast, reference, stress
+    from lpsgd.formats import PRESETS
+    from lpsgd.rounding import ROUNDING_MODES, rounding_mode
+
+    budget = CONFORMANCE_VALUES[profile]
+    rng = np.random.default_rng([seed, 1])
+    cells: dict[str, dict[str, Any]] = {}
+    checked = mismatches = 0
+    examples: list[dict[str, Any]] = []
+    for name, fmt in PRESETS.items():
+        xs = np.asarray(stress.stress_values(fmt, seed=seed, max_values=budget), dtype=np.float64)
+        cells[name] = {}
+        for mode in ROUNDING_MODES:
+            kwargs: dict[str, Any] = {}
+            if rounding_mode(mode).is_stochastic:
+                kwargs["uniforms"] = rng.random(xs.shape)
+            try:
+                got = np.asarray(fast.quantize(xs, fmt, mode, **kwargs), dtype=np.float64)
+                want = np.asarray(reference.quantize(xs, fmt, mode, **kwargs),
+                                  dtype=np.float64)
+            except Exception as exc:  # noqa: BLE001 - shown in the cell, counted as failure
+                cells[name][mode] = {"checked": 0, "mismatches": 1,
+                                     "error": f"{type(exc).__name__}: {exc}"}
+                mismatches += 1
+                continue
+            bad = ~values_equal(got, want)
+            n_bad = int(bad.sum())
+            cells[name][mode] = {"checked": int(xs.size), "mismatches": n_bad}
+            checked += int(xs.size)
+            mismatches += n_bad
+            for i in np.flatnonzero(bad)[:3]:
+                examples.append({"format": name, "rounding": mode, "x": float(xs[i]).hex(),
+                                 "fast": float(got[i]).hex(), "reference": float(want[i]).hex()})
+    return {
+        "title": "Conformance: fast == reference",
+        "status": "ok",
+        "description": (f"Up to {budget} values per cell from lpsgd.stress.stress_values "
+                        f"(seed {seed}); a value matches when both paths return the same "
+                        f"float64 (same bits, so -0 != +0; NaN matches NaN). Stochastic "
+                        f"modes get the same uniforms in both paths."),
+        "formats": list(PRESETS), "modes": list(ROUNDING_MODES), "cells": cells,
+        "checked": checked, "mismatches": mismatches, "mismatch_examples": examples[:50],
+    }
+
+
+conformance.title = "Conformance: fast == reference"
+
+
+# -- quadratic helpers -----------------------------------------------------------------------
+def _quadratic(d: int, c: float, L: float):
+    from lpsgd.objectives import DiagonalQuadratic
+
+    # geometric spacing puts eigenvalues near both c and L
+    return DiagonalQuadratic(np.geomspace(c, L, d))
+
+
+def _moments(quad: Any, *, mu: float, q: float, K: int, s1: np.ndarray, sigma2: np.ndarray,
+             tau2: np.ndarray, exact: bool = False) -> np.ndarray:
+    """E[F(w_k) - F*] for k = 1..K under constant mu and q (THEORY.md section 4)."""
+    from lpsgd import fast, reference
+
+    mod = reference.expectations if exact else fast.expectations
+    out = mod.quadratic_moments(quad, mus=[mu] * K, qs=[q] * K, s1=s1, sigma2=sigma2,
+                                tau2=tau2)
+    return np.asarray([float(v) for v in out.gap], dtype=np.float64)
+
+
+# -- Theorem 1: exact expectation against the bound -------------------------------------------
+def theorem1_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """Exact E[F(w_k) - F*] on a quadratic against the Theorem 1 bound, several q_min."""
+    from lpsgd import theory
+
+    d, c, L = 8, 0.1, 1.0
+    quad = _quadratic(d, c, L)
+    K = _scaled(300, profile, minimum=50)
+    mu = 0.5
+    sigma2 = np.full(d, 1e-3 / d)
+    tau2 = np.full(d, 2e-4 / d)
+    M, M_q = float(sigma2.sum()), float(tau2.sum())
+    s1 = np.ones(d)
+    gap = 0.5 * float(quad.lambdas @ s1)
+    qs = [1.0, 0.5, 0.2, 0.1]
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    colors = ["C0", "C1", "C2", "C3", "C4"]
+    data = []
+    worst = 0.0
+    ks = np.arange(1, K + 1)
+    for q, col in zip(qs, colors):
+        exact = _moments(quad, mu=mu, q=q, K=K, s1=s1, sigma2=sigma2, tau2=tau2, exact=True)
+        bound = np.array([float(theory.theorem1(L=L, c=c, M=M, M_V=0.0, M_q=M_q, mu=mu,
+                                                q_min=q, q_max=q, gap=gap, k=int(k)))
+                          for k in ks])
+        ratio = float(np.max(exact / bound))
+        worst = max(worst, ratio)
+        ax.semilogy(ks, exact, color=col, lw=1.8, label=f"exact, q={q:g}")
+        ax.semilogy(ks, bound, color=col, lw=1.2, ls="--", label=f"Theorem 1 bound, q={q:g}")
+        data.append({"q": q, "worst_ratio": ratio, "final_exact": float(exact[-1]),
+                     "final_bound": float(bound[-1])})
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel("E[F(w_k) - F*]")
+    ax.set_title(f"Exact expectation vs Theorem 1 (d={d}, c={c:g}, L={L:g}, mu={mu:g}, "
+                 f"M={M:g}, M_q={M_q:g})", fontsize=9)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    img = _save(fig, outdir, "theorem1_bound.png")
+    return {"title": "Theorem 1: exact E[F(w_k) - F*] against the bound",
+            "status": "ok" if worst <= 1 + 1e-12 else "error",
+            "note": "" if worst <= 1 + 1e-12 else f"bound violated: worst ratio {worst:.6g}",
+            "images": [img],
+            "caption": (f"Exact second-moment recursion (mpmath reference, THEORY.md section 4) "
+                        f"with constant shrinkage q = q_min = q_max, against the Theorem 1 "
+                        f"bound (dashed). Smaller q: slower rate and higher floor. Worst "
+                        f"exact/bound over all k and q: {worst:.6g}."),
+            "data": {"K": K, "curves": data, "worst_ratio": worst}}
+
+
+theorem1_sweep.title = "Theorem 1: exact E[F(w_k) - F*] against the bound"
+
+
+# -- slowdown: iterations to eps --------------------------------------------------------------
+def slowdown_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """Iterations until E[F(w_k) - F*] <= eps against 1/q_min: exact and the bound."""
+    from lpsgd import theory
+
+    d, c, L = 8, 0.1, 1.0
+    quad = _quadratic(d, c, L)
+    mu = 1.0
+    s1 = np.ones(d)
+    gap = 0.5 * float(quad.lambdas @ s1)
+    eps = 1e-3 * gap
+    n_q = _scaled(8, profile, minimum=4)
+    qs = np.geomspace(1.0, 0.05, n_q)
+    zeros = np.zeros(d)
+    exact_k, bound_k = [], []
+    for q in qs:
+        kb = int(theory.iterations_to_eps(L=L, c=c, mu=mu, q_min=float(q), gap=gap, eps=eps))
+        K = int(kb * 1.1) + 10
+        g = _moments(quad, mu=mu, q=float(q), K=K, s1=s1, sigma2=zeros, tau2=zeros)
+        hit = np.flatnonzero(g <= eps)
+        exact_k.append(int(hit[0]) + 1 if hit.size else None)
+        bound_k.append(kb)
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    inv = 1.0 / qs
+    ek = np.array([np.nan if v is None else v for v in exact_k], dtype=float)
+    ax.loglog(inv, ek, "o-", label="exact (recursion)")
+    ax.loglog(inv, bound_k, "s--", label="Theorem 1 bound (iterations_to_eps)")
+    ax.loglog(inv, ek[0] * inv, ":", color="gray", label="exact K at q=1, times 1/q_min")
+    ax.set_xlabel("1 / q_min")
+    ax.set_ylabel(f"iterations to E[F - F*] <= {eps:.3g}")
+    ax.set_title(f"Slowdown: no noise, d={d}, c={c:g}, L={L:g}, mu={mu:g}", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    img = _save(fig, outdir, "slowdown.png")
+    rows = [[f"{q:.4g}", f"{1 / q:.4g}", "-" if e is None else e, b,
+             "-" if e is None else f"{e / exact_k[0]:.3g}"]
+            for q, e, b in zip(qs, exact_k, bound_k)]
+    return {"title": "Slowdown: iterations to eps against 1/q_min",
+            "status": "ok", "images": [img],
+            "caption": ("Noise-free quadratic, constant shrinkage q. The exact count comes "
+                        "from the recursion; the bound count from lpsgd.theory."
+                        "iterations_to_eps. Both grow like 1/q_min (THEORY.md section 3)."),
+            "table": {"header": ["q_min", "1/q_min", "exact K", "bound K",
+                                 "exact K / exact K(q=1)"], "rows": rows},
+            "data": {"eps": eps, "q": qs.tolist(), "exact": exact_k, "bound": bound_k}}
+
+
+slowdown_sweep.title = "Slowdown: iterations to eps against 1/q_min"
+
+
+# -- error floor against mantissa bits ---------------------------------------------------------
+_FLOOR_MODES = ("toward_zero", "nearest_even", "stochastic")
+
+
+def floor_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """Final F(w_K) - F* of gradient descent with quantised gradients, against the
+    Theorem 6 (deterministic modes) and Theorem 7 (stochastic rounding) bounds."""
+    from lpsgd import theory
+    from lpsgd.fast import sgd
+    from lpsgd.formats import Format
+
+    d, c, L = 4, 0.25, 1.0
+    quad = _quadratic(d, c, L)
+    exp_bits = 5
+    mu = 0.5
+    K = _scaled(700, profile, minimum=300)
+    reps = _scaled(8, profile, minimum=4)
+    w1 = np.ones(d)
+    gap = float(quad.gap(w1))
+    m_values = list(range(0, 11)) if profile != "dev" else list(range(0, 11, 2))
+    rng_root = np.random.SeedSequence([seed, 3])
+    results: dict[str, dict[str, list]] = {m: {"measured": [], "bound": []}
+                                            for m in _FLOOR_MODES}
+    for m in m_values:
+        fmt = Format(exp_bits, m)
+        t = Fraction(fmt.subnormal_spacing)
+        for mode in _FLOOR_MODES:
+            if mode == "stochastic":
+                seeds = rng_root.spawn(reps)
+                finals = [float(sgd.run(quad, w1, mus=[mu] * K, fmt=fmt, rounding=mode,
+                                        rng=np.random.default_rng(s)).gaps[-1])
+                          for s in seeds]
+                measured = float(np.mean(finals))
+                b = theory.theorem7(L=L, c=c, d=d, M=0.0, M_V=0.0, fmt=fmt, mu=mu, gap=gap,
+                                    k=K)
+            else:
+                run = sgd.run(quad, w1, mus=[mu] * K, fmt=fmt, rounding=mode)
+                measured = float(run.gaps[-1])
+                q_lo, q_hi = theory.format_shrinkage(fmt, mode, t)
+                b = theory.theorem6(L=L, c=c, d=d, mu=mu, t=t, q_lo=q_lo, q_hi=q_hi, gap=gap,
+                                    k=K)
+            results[mode]["measured"].append(measured)
+            results[mode]["bound"].append(float(b))
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    for mode, col in zip(_FLOOR_MODES, ("C3", "C0", "C2")):
+        meas = np.maximum(np.array(results[mode]["measured"]), 1e-300)
+        ax.semilogy(m_values, meas, "o-", color=col, label=f"{mode}: measured")
+        ax.semilogy(m_values, results[mode]["bound"], "--", color=col,
+                    label=f"{mode}: Theorem {'7' if mode == 'stochastic' else '6'} bound")
+    ax.set_xlabel(f"mantissa bits m (exponent bits E={exp_bits})")
+    ax.set_ylabel(f"F(w_K) - F* after K={K} steps")
+    ax.set_title(f"Error floor of GD with quantised gradients (d={d}, c={c:g}, L={L:g}, "
+                 f"mu={mu:g})", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    img = _save(fig, outdir, "error_floor.png")
+    violations = [(mode, m) for mode in _FLOOR_MODES
+                  for m, x, b in zip(m_values, results[mode]["measured"], results[mode]["bound"])
+                  if mode != "stochastic" and x > b * (1 + 1e-12)]
+    return {"title": "Error floor against mantissa bits",
+            "status": "ok" if not violations else "error",
+            "note": "" if not violations else f"Theorem 6 bound exceeded at {violations}",
+            "images": [img],
+            "caption": (f"Gradient descent from w_1 = (1, ..., 1) with the gradient quantised "
+                        f"to Format({exp_bits}, m); iterates stay in float64. Deterministic "
+                        f"modes stall once gradient components underflow (Theorem 6 with "
+                        f"t = subnormal spacing s); stochastic rounding keeps moving but adds "
+                        f"noise (Theorem 7, mean of {reps} runs). The floor shrinks like s^2, "
+                        f"i.e. by 4x per mantissa bit."),
+            "data": {"m": m_values, "K": K, **results}}
+
+
+floor_sweep.title = "Error floor against mantissa bits"
+
+
+# -- shrinkage profile -------------------------------------------------------------------------
+_PROFILE_PRESETS = ("binary16", "bfloat16", "float8_e5m2", "float8_e4m3fn", "float6_e2m3fn",
+                    "float4_e2m1fn")
+
+
+def shrinkage_profile_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """rho(x) = Q(x)/x against |x| for several presets, underflow region shaded."""
+    from lpsgd import fast, shrinkage
+    from lpsgd.formats import preset
+
+    n = _scaled(3000, profile, minimum=500)
+    fig, axes = _figure(2, 3, size=(11, 6.2))
+    rows = []
+    for ax, name in zip(axes.ravel(), _PROFILE_PRESETS):
+        fmt = preset(name)
+        lo = float(fmt.smallest_positive) / 8
+        hi = float(fmt.x_max)
+        x = np.geomspace(lo, hi, n)
+        n_min = float(fmt.n_min)
+        for mode, col in (("toward_zero", "C3"), ("nearest_even", "C0")):
+            rho = np.asarray(fast.quantize(x, fmt, mode), dtype=np.float64) / x
+            ax.plot(x, rho, color=col, lw=0.9, label=mode)
+        prof_tz = shrinkage.profile(fmt, "toward_zero")
+        prof_ne = shrinkage.profile(fmt, "nearest_even")
+        surv = float(prof_tz.smallest_surviving)
+        ax.axvspan(lo, float(prof_ne.smallest_surviving), color="0.6", alpha=0.35, lw=0,
+                   label="Q(x) = 0 (both modes)")
+        ax.axvspan(float(prof_ne.smallest_surviving), surv, color="0.8", alpha=0.35, lw=0)
+        ax.axvspan(surv, n_min, color="gold", alpha=0.18, lw=0, label="subnormal range")
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(-0.05, 2.1)
+        ax.set_title(name, fontsize=9)
+        ax.grid(True, alpha=0.3)
+        q_hi = prof_ne.q_hi
+        rows.append([name, f"{float(prof_tz.smallest_surviving):.4g}",
+                     f"{float(prof_ne.smallest_surviving):.4g}", f"{n_min:.4g}",
+                     f"{float(prof_tz.q_lo(fmt.n_min)):.6g}",
+                     "inf" if q_hi == math.inf else f"{float(q_hi):.6g}"])
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    for ax in axes[1]:
+        ax.set_xlabel("|x| (log2 scale)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Q(x) / x")
+    img = _save(fig, outdir, "shrinkage_profile.png")
+    return {"title": "Shrinkage profile Q(x)/x",
+            "status": "ok", "images": [img],
+            "caption": ("rho(x) = Q(x)/x on a log grid of positive x up to X_max. Gray: x "
+                        "rounds to 0 (dark: in both modes; light: toward zero only); gold: "
+                        "subnormal range. Toward zero shrinks (rho <= 1, down to 1/2 at the "
+                        "subnormal edge), round to nearest overshoots up to q_hi."),
+            "table": {"header": ["preset", "smallest surviving (toward_zero)",
+                                 "smallest surviving (nearest_even)", "N_min",
+                                 "q_lo(N_min) toward_zero", "q_hi nearest_even"],
+                      "rows": rows},
+            "data": {"presets": list(_PROFILE_PRESETS), "points": n}}
+
+
+shrinkage_profile_sweep.title = "Shrinkage profile Q(x)/x"
+
+
+# -- measured shrinkage during SGD --------------------------------------------------------------
+_MEASURED = (("bfloat16", "toward_zero"), ("float8_e5m2", "toward_zero"),
+             ("float8_e4m3fn", "toward_zero"), ("float8_e4m3fn", "nearest_even"))
+
+
+def measured_shrinkage_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """q^_k = <Q(g_k), g_k>/||g_k||^2 and ||Q(g_k)||/||g_k|| along quantised SGD runs."""
+    from lpsgd import shrinkage
+    from lpsgd.fast import sgd
+    from lpsgd.objectives import AdditiveNoise
+
+    d, c, L = 16, 0.05, 1.0
+    quad = _quadratic(d, c, L)
+    oracle = AdditiveNoise(quad, sigma2=1e-10)
+    K = _scaled(600, profile, minimum=200)
+    mu = 0.5
+    w1 = np.full(d, 1.0)
+    fig, axes = _figure(1, 2, size=(11, 4.2))
+    data = []
+    for (name, mode), col in zip(_MEASURED, ("C0", "C1", "C2", "C3")):
+        run = sgd.run(oracle, w1, mus=[mu] * K, fmt=name, rounding=mode,
+                      rng=np.random.default_rng([seed, 5]), trace=True)
+        g = np.asarray(run.grads)  # stochastic gradients before quantisation
+        qg = np.asarray(run.qgrads)  # after
+        proj = np.asarray(shrinkage.projection_shrinkage(qg, g), dtype=float)
+        norm = np.asarray(shrinkage.norm_ratio(qg, g), dtype=float)
+        ks = np.arange(1, proj.size + 1)
+        axes[0, 0].plot(ks, proj, color=col, lw=1, label=f"{name}, {mode}")
+        axes[0, 1].plot(ks, norm, color=col, lw=1, label=f"{name}, {mode}")
+        data.append({"format": name, "rounding": mode, "q_hat_min": float(np.nanmin(proj)),
+                     "q_hat_final": float(proj[-1]), "norm_ratio_final": float(norm[-1])})
+    axes[0, 0].set_title("projection q^ = <Q(g), g> / ||g||^2", fontsize=9)
+    axes[0, 1].set_title("norm ratio ||Q(g)|| / ||g||", fontsize=9)
+    for ax in axes[0]:
+        ax.set_xlabel("iteration k")
+        ax.grid(True, alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
+    img = _save(fig, outdir, "measured_shrinkage.png")
+    return {"title": "Measured shrinkage during quantised SGD",
+            "status": "ok", "images": [img],
+            "caption": (f"SGD (lpsgd.fast.sgd) on a d={d} quadratic (c={c:g}, L={L:g}) with "
+                        f"small additive gradient noise, gradient quantised per step; as the "
+                        f"iterate approaches w*, gradient components fall into the subnormal "
+                        f"range and round to zero, so the shrinkage q^ drops below 1."),
+            "data": {"K": K, "runs": data}}
+
+
+measured_shrinkage_sweep.title = "Measured shrinkage during quantised SGD"
+
+
+# -- optional: peers -------------------------------------------------------------------------
+def bench_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """The fast/reference/peers table of lpsgd.peers, when available."""
+    title = "Peers: fast vs reference vs other quantisers"
+    try:
+        from lpsgd import peers
+    except ImportError as exc:
+        return {"title": title, "status": "skipped", "note": f"lpsgd.peers not importable: {exc}"}
+    available = peers.available() if hasattr(peers, "available") else None
+    if not available:
+        return {"title": title, "status": "skipped", "note": "no peer quantiser installed"}
+    table = peers.bench_table(profile=profile, seed=seed)
+    return {"title": title, "status": "ok", "table": table,
+            "caption": "From lpsgd.peers (the same table as `lpsgd bench`).",
+            "data": {"peers": list(available)}}
+
+
+bench_sweep.title = "Peers: fast vs reference vs other quantisers"
+
+
+SWEEPS: dict[str, Callable[..., dict[str, Any]]] = {
+    "conformance": conformance,
+    "theorem1": theorem1_sweep,
+    "slowdown": slowdown_sweep,
+    "floor": floor_sweep,
+    "shrinkage_profile": shrinkage_profile_sweep,
+    "measured_shrinkage": measured_shrinkage_sweep,
+    "bench": bench_sweep,
+}

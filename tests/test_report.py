@@ -1,0 +1,365 @@
+"""The report machinery on a tiny fake property suite written into tmp_path.
+
+The fake suite has properties that hold, one that fails, a parametrized one, a skipped one,
+and two mutant tests (one refuted, one not), so every branch of the summary is exercised.
+Module names carry a random token: pytest imports test files by basename, and two fake
+suites (or the real properties/) must not collide in sys.modules.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import os
+import re
+import signal
+import uuid
+from pathlib import Path
+
+import pytest
+
+from lpsgd.errors import InvalidArgument
+from lpsgd.report import generate, run_suite, validate_results
+from lpsgd.report import sweeps as sweep_mod
+from lpsgd.report.output import check_destination, default_report_dir, staging
+from lpsgd.report.results import _counterexample, summarize_suite
+
+PROPS = '''
+import pytest
+from hypothesis import given, strategies as st
+from lpsgd import record
+
+
+@given(st.floats(0, 1))
+def test_prop_half(x):
+    record.observe("test_prop_half", x / 2, 1.0, x=x)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_prop_param(k):
+    record.observe("test_prop_param", k, 4, k=k)
+
+
+def test_prop_skipped():
+    pytest.skip("peer not installed")
+'''
+
+FAILING = '''
+from hypothesis import given, strategies as st
+from lpsgd import record
+
+
+@given(st.integers(0, 10))
+def test_prop_fails(n):
+    record.observe("test_prop_fails", n, 5, n=n)
+    assert n <= 5
+'''
+
+MUTANTS = '''
+from lpsgd import record
+
+
+def test_mutant_rate():
+    record.mutant("rate", True, {"q_min": 0.25})
+'''
+
+UNREFUTED = '''
+from lpsgd import record
+
+
+def test_mutant_floor():
+    record.mutant("floor", False, None)
+    assert False, "mutant floor not refuted"
+'''
+
+
+def _write_suite(root: Path, *, failing: bool) -> Path:
+    token = uuid.uuid4().hex[:10]
+    suite = root / f"suite_{token}"
+    suite.mkdir()
+    (suite / f"test_fakeprop_{token}.py").write_text(PROPS)
+    (suite / f"test_fakemut_{token}.py").write_text(MUTANTS)
+    if failing:
+        (suite / f"test_fakefail_{token}.py").write_text(FAILING)
+        (suite / f"test_fakeunref_{token}.py").write_text(UNREFUTED)
+    return suite
+
+
+@pytest.fixture
+def failing_suite(tmp_path: Path) -> Path:
+    return _write_suite(tmp_path, failing=True)
+
+
+@pytest.fixture
+def passing_suite(tmp_path: Path) -> Path:
+    return _write_suite(tmp_path, failing=False)
+
+
+def _tiny_sweep(*, profile, seed, outdir):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 1.5))
+    fig.subplots().plot([1, 2, 3], [3, 1, 2])
+    fig.savefig(outdir / "tiny.png", dpi=40)
+    return {"title": "Tiny", "status": "ok", "images": ["tiny.png"], "caption": "a plot",
+            "data": {"profile": profile, "seed": seed}}
+
+
+@pytest.fixture
+def tiny_sweeps(monkeypatch):
+    monkeypatch.setattr(sweep_mod, "SWEEPS", {"tiny": _tiny_sweep})
+
+
+def _pytest_counts(summary: str) -> dict[str, int]:
+    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|skipped|errors?)",
+                                                   summary)}
+
+
+class _Images(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.src: list[str] = []
+        self.href: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.src.append(a["src"])
+        if tag == "a" and "href" in a:
+            self.href.append(a["href"])
+
+
+def test_report_folder_is_complete_and_matches_pytest(failing_suite, tmp_path, tiny_sweeps):
+    out = tmp_path / "report"
+    rep = generate("dev", 7, out, suite_dir=failing_suite, progress=False)
+    assert rep.path == out
+    for name in ("report.md", "report.html", "results.json", "pytest.log", "tiny.png"):
+        assert (out / name).is_file(), name
+    data = json.loads((out / "results.json").read_text())
+    validate_results(data)
+    assert data["schema"] == "lpsgd.report/1"
+    assert (data["profile"], data["seed"]) == ("dev", 7)
+    assert data["ok"] is False and rep.ok is False
+
+    props = {p["name"]: p for p in data["properties"]}
+    assert set(props) == {"test_prop_half", "test_prop_param", "test_prop_fails"}
+    assert props["test_prop_half"]["status"] == "pass"
+    assert props["test_prop_param"]["status"] == "pass"
+    assert props["test_prop_param"]["tests"] == 3
+    assert props["test_prop_param"]["worst_ratio"] == 0.75  # k/4 at k = 3
+    fails = props["test_prop_fails"]
+    assert fails["status"] == "fail"
+    assert fails["worst_ratio"] >= 6 / 5  # a value above 5 was observed
+    assert "n=" in fails["counterexample"]
+    assert [s["name"] for s in data["skipped"]] == ["test_prop_skipped"]
+    # Hypothesis ran 25 examples (dev profile) of the passing @given property
+    assert props["test_prop_half"]["examples"] == 25
+
+    muts = {m["name"]: m for m in data["mutants"]}
+    assert muts["rate"]["refuted"] is True
+    assert muts["rate"]["counterexample"] == {"q_min": 0.25}
+    assert muts["floor"]["refuted"] is False
+
+    # the numbers match pytest's own summary line, which is in pytest.log
+    log = (out / "pytest.log").read_text()
+    assert data["pytest"]["summary"] in log
+    want = _pytest_counts(data["pytest"]["summary"])
+    got = data["pytest"]["counts"]
+    assert want == {k: v for k, v in {"passed": got["passed"], "failed": got["failed"],
+                                      "skipped": got["skipped"]}.items() if v}
+    assert sum(p["tests"] for p in data["properties"]) + len(data["skipped"]) \
+        + len(data["mutants"]) == sum(want.values())
+
+    # both renderings carry the table rows
+    md = (out / "report.md").read_text()
+    assert "| test_prop_fails | fail |" in md and "| floor | NO |" in md
+    assert "lpsgd report --profile dev --seed 7" in md
+
+
+def test_every_image_and_link_in_html_exists(passing_suite, tmp_path, tiny_sweeps):
+    out = tmp_path / "r"
+    generate("ci", 0, out, suite_dir=passing_suite, progress=False)
+    parser = _Images()
+    parser.feed((out / "report.html").read_text())
+    assert parser.src == ["tiny.png"]
+    for ref in parser.src + parser.href:
+        assert not os.path.isabs(ref)
+        path = out / ref
+        assert path.is_file(), ref
+    assert (out / "tiny.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_passing_suite_gives_ok(passing_suite, tmp_path, tiny_sweeps):
+    rep = generate("ci", 3, tmp_path / "r", suite_dir=passing_suite, progress=False)
+    assert rep.ok
+    assert rep.results["pytest"]["counts"]["failed"] == 0
+
+
+def test_broken_sweep_is_reported_and_fails_the_run(passing_suite, tmp_path, monkeypatch):
+    def broken(*, profile, seed, outdir):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sweep_mod, "SWEEPS", {"broken": broken})
+    rep = generate("ci", 0, tmp_path / "r", suite_dir=passing_suite, progress=False)
+    (sweep,) = rep.results["sweeps"]
+    assert sweep["status"] == "error" and "RuntimeError: boom" in sweep["note"]
+    assert not rep.ok
+    assert "boom" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_interrupted_run_leaves_nothing(passing_suite, tmp_path, monkeypatch):
+    def interrupted(*, profile, seed, outdir):
+        (outdir / "half.png").write_bytes(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_mod, "SWEEPS", {"interrupted": interrupted})
+    parent = tmp_path / "reports"
+    parent.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        generate("ci", 0, parent / "r", suite_dir=passing_suite, progress=False)
+    assert list(parent.iterdir()) == []
+
+
+def test_sigterm_while_staging_removes_the_partial_folder(tmp_path):
+    dest = tmp_path / "r"
+    with pytest.raises(KeyboardInterrupt):
+        with staging(dest) as tmp:
+            (tmp / "report.md").write_text("half")
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is not None  # our handler was removed again
+
+
+def test_existing_report_is_never_overwritten(passing_suite, tmp_path, tiny_sweeps):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "report.md").write_text("earlier report")
+    with pytest.raises(InvalidArgument, match="--out=.*not empty"):
+        generate("ci", 0, out, suite_dir=passing_suite, progress=False)
+    assert [p.name for p in out.iterdir()] == ["report.md"]
+    assert (out / "report.md").read_text() == "earlier report"
+
+
+def test_empty_existing_folder_is_accepted(passing_suite, tmp_path, tiny_sweeps):
+    out = tmp_path / "r"
+    out.mkdir()
+    generate("ci", 0, out, suite_dir=passing_suite, progress=False)
+    assert (out / "results.json").is_file()
+
+
+def test_default_folder_names_never_collide(passing_suite, tmp_path, tiny_sweeps):
+    a = generate("ci", 4, suite_dir=passing_suite, progress=False, base=tmp_path / "reports")
+    b = generate("ci", 4, suite_dir=passing_suite, progress=False, base=tmp_path / "reports")
+    assert a.path != b.path
+    assert a.path.parent == b.path.parent == tmp_path / "reports"
+    assert re.fullmatch(r"\d{8}T\d{6}Z-ci-seed4(-\d+)?", a.path.name)
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(
+        [a.path.name, b.path.name])
+
+
+def test_default_report_dir_appends_a_counter(tmp_path):
+    import datetime as dt
+
+    now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    first = default_report_dir("dev", 9, base=tmp_path, now=now)
+    assert first.name == "20260102T030405Z-dev-seed9"
+    first.mkdir()
+    assert default_report_dir("dev", 9, base=tmp_path, now=now).name == \
+        "20260102T030405Z-dev-seed9-2"
+
+
+@pytest.mark.parametrize("bad", ["file", "missing_parent"])
+def test_unwritable_destination(tmp_path, bad):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    dest = blocker / "r" if bad == "file" else tmp_path / "no" / "such" / "r"
+    with pytest.raises(InvalidArgument, match=re.escape(f"--out={str(dest)!r}")):
+        check_destination(dest)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
+@pytest.mark.parametrize(("profile", "seed", "match"), [
+    ("nightly", 0, "Unknown profile='nightly'"),
+    ("thorogh", 0, "Did you mean 'thorough'"),
+    ("ci", -1, "Expected seed >= 0 but got seed=-1"),
+    ("ci", 1.5, "Expected seed to be an integer but got seed=1.5"),
+    ("ci", True, "Expected seed to be an integer but got seed=True"),
+])
+def test_generate_rejects_bad_options(tmp_path, profile, seed, match):
+    with pytest.raises(InvalidArgument, match=re.escape(match)):
+        generate(profile, seed, tmp_path / "r", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_sweep_name_is_rejected(tmp_path):
+    with pytest.raises(InvalidArgument, match="Unknown sweep='plots'"):
+        generate("ci", 0, tmp_path / "r", progress=False, sweeps=["plots"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_suite_restores_hypothesis_profile(passing_suite):
+    from hypothesis import core, settings
+
+    before = (settings.get_current_profile_name(), core.global_force_seed)
+    result = run_suite("dev", 11, suite_dir=passing_suite, progress=False)
+    assert "--hypothesis-seed=11" in result.args  # dev is randomized: the seed is passed
+    assert (settings.get_current_profile_name(), core.global_force_seed) == before
+
+
+def test_ci_profile_is_derandomized_so_no_seed_is_passed(passing_suite):
+    result = run_suite("ci", 11, suite_dir=passing_suite, progress=False)
+    assert not any(a.startswith("--hypothesis-seed") for a in result.args)
+    assert "--hypothesis-profile=ci" in result.args
+
+
+def test_collection_error_fails_the_suite(tmp_path):
+    suite = _write_suite(tmp_path, failing=False)
+    (suite / f"test_fakebroken_{uuid.uuid4().hex[:10]}.py").write_text("import no_such_mod\n")
+    result = run_suite("ci", 0, suite_dir=suite, progress=False)
+    assert len(result.collection_errors) == 1
+    assert result.counts()["error"] == 1
+    # the other files still ran
+    assert summarize_suite(result)["properties"]
+
+
+# -- results.json schema -------------------------------------------------------------------
+def _minimal() -> dict:
+    return {"schema": "lpsgd.report/1", "commit": "unknown", "profile": "ci", "seed": 0,
+            "properties": [{"name": "p", "status": "pass", "examples": 3, "worst_ratio": 0.5,
+                            "counterexample": None}],
+            "mutants": [{"name": "m", "refuted": True, "counterexample": {"k": 1}}]}
+
+
+def test_validate_accepts_the_minimal_document():
+    validate_results(_minimal())
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (lambda d: d.pop("commit"), r"results\['commit'\] to exist"),
+    (lambda d: d.update(schema="lpsgd.report/0"), "lpsgd.report/1"),
+    (lambda d: d.update(seed="0"), r"results\['seed'\] to be int"),
+    (lambda d: d["properties"][0].update(status="ok"), "status"),
+    (lambda d: d["properties"][0].pop("examples"), "examples"),
+    (lambda d: d["mutants"][0].update(refuted="yes"), "refuted"),
+    (lambda d: d["mutants"][0].pop("counterexample"), "counterexample"),
+])
+def test_validate_rejects_broken_documents(edit, match):
+    d = _minimal()
+    edit(d)
+    with pytest.raises(InvalidArgument, match=match):
+        validate_results(d)
+
+
+def test_counterexample_extraction():
+    longrepr = ("    def test_x(n):\n>       assert n <= 5\nE       assert 6 <= 5\n"
+                "E       Falsifying example: test_x(\nE           n=6,\nE       )\n")
+    assert _counterexample(longrepr) == "assert 6 <= 5 | Falsifying example: test_x( n=6, )"
+    assert _counterexample("") is None
+
+
+def test_values_equal_distinguishes_signed_zero_and_matches_nan():
+    import numpy as np
+
+    a = np.array([0.0, -0.0, np.nan, 1.0, np.inf])
+    b = np.array([-0.0, -0.0, np.nan, 1.0, np.inf])
+    assert sweep_mod.values_equal(a, b).tolist() == [False, True, True, True, True]

@@ -253,7 +253,8 @@ def check_quantizer(fn: Callable[[np.ndarray], Any], fmt: Format | str,
     """
     fmt, mode = _validate(fn, fmt, rounding, examples=examples, seed=seed, per_kind=per_kind,
                           draws=draws, false_alarm=false_alarm, max_inputs=max_inputs)
-    stress = np.asarray(_stress().stress_values(fmt, seed=seed), dtype=np.float64).ravel()
+    with np.errstate(all="ignore"):
+        stress = np.asarray(_stress().stress_values(fmt, seed=seed), dtype=np.float64).ravel()
     rng = np.random.default_rng(seed)
     x = np.concatenate([stress, random_inputs(fmt, examples, rng)])
     _, first = np.unique(x.view(np.int64), return_index=True)

@@ -1,0 +1,507 @@
+"""Other libraries' quantisers, checked and timed with lpsgd's machinery.
+
+Each peer is an adapter: the formats and rounding modes it claims (as FORMATS.md names)
+and a way to build ``fn(x: float64 ndarray) -> ndarray`` for one claim.  Peers are
+optional (the ``peers`` extra: ml_dtypes, pychop); a peer whose import fails is skipped
+with a note saying why, never with an exception.  numpy's own casts are listed as a peer
+too, as the control every check should pass.
+
+:func:`check_peers` runs :func:`lpsgd.testing.check_quantizer` on every claim and returns
+facts: counts of inputs checked and mismatched, per kind, and the simplest mismatching
+inputs with a Python line that replays each.  :func:`benchmark` times the peers side by
+side with ``lpsgd.fast.quantize`` and ``lpsgd.reference.quantize`` (the numbers behind
+``lpsgd bench``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import statistics
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from lpsgd._validate import check_choice, check_int
+from lpsgd.formats import Format, as_format
+from lpsgd.rounding import ROUNDING_MODES, RoundingMode, rounding_mode
+
+__all__ = ["Peer", "PeerStatus", "PeerResult", "PeerReport", "PEERS", "peer_names",
+           "peer_status", "claims", "quantizer", "check_peers", "BenchRow", "BenchTable",
+           "benchmark"]
+
+Claim = tuple[str, str]  # (format preset name, rounding mode name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Peer:
+    """An outside quantiser library.
+
+    Attributes:
+        name: the peer's name in reports.
+        module: the module imported to use it.
+        claims: (module) -> the (format, mode) pairs it offers, as FORMATS.md names.
+        make: (module, fmt, mode, seed) -> fn, the quantiser for one claim.
+        expression: (fmt, mode, seed) -> Python source of the same quantiser, used in
+            replay lines (with ``np`` and the peer's module imported).
+    """
+
+    name: str
+    module: str
+    claims: Callable[[Any], list[Claim]]
+    make: Callable[[Any, Format, RoundingMode, int], Callable[[np.ndarray], Any]]
+    expression: Callable[[Format, RoundingMode, int], str]
+
+
+@dataclasses.dataclass(frozen=True)
+class PeerStatus:
+    """Whether a peer could be imported, its version, and a note when it could not."""
+
+    name: str
+    available: bool
+    version: str | None
+    note: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PeerResult:
+    """check_quantizer's result for one peer, format and mode, with replay lines."""
+
+    peer: str
+    version: str | None
+    format: str
+    rounding: str
+    method: str
+    checked: int
+    mismatches: int
+    kinds: dict[str, int]
+    examples: list[dict[str, str]]
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class PeerReport:
+    """All results of :func:`check_peers` plus the peers measured and skipped."""
+
+    results: list[PeerResult]
+    measured: list[PeerStatus]
+    skipped: list[PeerStatus]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"results": [r.as_dict() for r in self.results],
+                "measured": [dataclasses.asdict(s) for s in self.measured],
+                "skipped": [dataclasses.asdict(s) for s in self.skipped]}
+
+    def table(self) -> str:
+        """A plain-text table: peer, format, mode, checked, mismatches, kinds."""
+        lines = [f"{'peer':<10} {'format':<14} {'rounding':<17} {'checked':>8} "
+                 f"{'mismatches':>10}  kinds"]
+        for r in self.results:
+            kinds = ", ".join(f"{k} {n}" for k, n in r.kinds.items()) or "-"
+            lines.append(f"{r.peer:<10} {r.format:<14} {r.rounding:<17} {r.checked:>8} "
+                         f"{r.mismatches:>10}  {kinds}")
+        for s in self.skipped:
+            lines.append(f"skipped {s.name}: {s.note}")
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------
+# the adapters
+
+_NUMPY_DTYPES = {"binary16": "float16", "binary32": "float32"}
+_ML_DTYPES = ("bfloat16", "float8_e5m2", "float8_e4m3fn", "float8_e4m3", "float8_e3m4",
+              "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn")
+#: pychop's rmode numbers (its Chop docstring) for the FORMATS.md mode names.
+PYCHOP_RMODE = {"nearest_even": 1, "up": 2, "down": 3, "toward_zero": 4, "stochastic": 5,
+                "stochastic_equal": 6, "nearest_zero": 7, "nearest_away": 8, "odd": 9}
+#: pychop's Chop simulates IEEE-like formats (inf and NaN, optional subnormals).
+_PYCHOP_FORMATS = ("binary16", "bfloat16", "tf32", "float8_e5m2", "float8_e4m3",
+                   "float8_e3m4", "binary32")
+_QTORCH_MODES = {"nearest_even": "nearest", "stochastic": "stochastic"}
+_QTORCH_FORMATS = ("binary16", "bfloat16", "tf32", "float8_e5m2", "float8_e4m3",
+                   "float8_e3m4")
+
+
+def _numpy_claims(mod) -> list[Claim]:
+    return [(f, "nearest_even") for f in _NUMPY_DTYPES]
+
+
+def _numpy_make(mod, fmt, mode, seed):
+    dtype = getattr(mod, _NUMPY_DTYPES[fmt.label])
+    return lambda x: np.asarray(x).astype(dtype)
+
+
+def _ml_dtypes_claims(mod) -> list[Claim]:
+    return [(f, "nearest_even") for f in _ML_DTYPES if hasattr(mod, f)]
+
+
+def _ml_dtypes_make(mod, fmt, mode, seed):
+    dtype = getattr(mod, fmt.label)
+    return lambda x: np.asarray(x).astype(dtype)
+
+
+def _pychop_claims(mod) -> list[Claim]:
+    return [(f, m) for f in _PYCHOP_FORMATS for m in PYCHOP_RMODE]
+
+
+def _pychop_make(mod, fmt, mode, seed, chunk_size=None):
+    # pychop picks its array backend from this variable; "auto" detects numpy arrays.
+    os.environ.setdefault("chop_backend", "auto")
+    kw = {} if chunk_size is None else {"chunk_size": chunk_size}
+    return mod.Chop(exp_bits=fmt.exp_bits, sig_bits=fmt.man_bits, rmode=PYCHOP_RMODE[mode.value],
+                    subnormal=fmt.subnormals, random_state=seed, **kw)
+
+
+def _qtorch_claims(mod) -> list[Claim]:
+    return [(f, m) for f in _QTORCH_FORMATS for m in _QTORCH_MODES]
+
+
+def _qtorch_make(mod, fmt, mode, seed):
+    import torch  # qtorch works on torch tensors (float32)
+
+    quant = importlib.import_module("qtorch.quant")
+    gen_seed = seed
+
+    def fn(x):
+        torch.manual_seed(gen_seed)  # qtorch draws from torch's global generator
+        t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        out = quant.float_quantize(t, exp=fmt.exp_bits, man=fmt.man_bits,
+                                   rounding=_QTORCH_MODES[mode.value])
+        return out.numpy()
+
+    return fn
+
+
+PEERS: dict[str, Peer] = {p.name: p for p in [
+    Peer("numpy", "numpy", _numpy_claims, _numpy_make,
+         lambda f, m, s: f"(lambda x: x.astype(np.{_NUMPY_DTYPES[f.label]}))"),
+    Peer("ml_dtypes", "ml_dtypes", _ml_dtypes_claims, _ml_dtypes_make,
+         lambda f, m, s: f"(lambda x: x.astype(ml_dtypes.{f.label}))"),
+    Peer("pychop", "pychop", _pychop_claims, _pychop_make,
+         lambda f, m, s: (f"pychop.Chop(exp_bits={f.exp_bits}, sig_bits={f.man_bits}, "
+                          f"rmode={PYCHOP_RMODE[m.value]}, subnormal={f.subnormals}, "
+                          f"random_state={s})")),
+    Peer("qtorch", "qtorch", _qtorch_claims, _qtorch_make,
+         lambda f, m, s: (f"(lambda x: qtorch.quant.float_quantize(torch.from_numpy("
+                          f"x.astype(np.float32)), exp={f.exp_bits}, man={f.man_bits}, "
+                          f"rounding={_QTORCH_MODES[m.value]!r}).numpy())")),
+]}
+
+
+def peer_names() -> list[str]:
+    return list(PEERS)
+
+
+# ----------------------------------------------------------------------------------------
+# status and claims
+
+
+def _import(name: str) -> tuple[Any | None, PeerStatus]:
+    peer = PEERS[name]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mod = importlib.import_module(peer.module)
+    except ImportError as exc:
+        return None, PeerStatus(name, False, None,
+                                f"not installed ({exc}); pip install 'lpsgd[peers]'"
+                                if name in ("ml_dtypes", "pychop") else
+                                f"not installed ({exc})")
+    except Exception as exc:  # a peer that is installed but fails on import
+        return None, PeerStatus(name, False, None,
+                                f"import failed: {type(exc).__name__}: {exc}")
+    version = getattr(mod, "__version__", None)
+    return mod, PeerStatus(name, True, None if version is None else str(version), "")
+
+
+def peer_status(names: Iterable[str] | None = None) -> list[PeerStatus]:
+    """Import each peer (all by default) and say which are available, with versions."""
+    return [_import(n)[1] for n in _names(names)]
+
+
+def claims(name: str) -> list[Claim]:
+    """The (format, mode) pairs peer ``name`` offers; empty when it is not installed."""
+    mod, status = _import(check_choice("peer", name, PEERS))
+    return PEERS[name].claims(mod) if status.available else []
+
+
+def quantizer(name: str, fmt: Format | str, rounding: str | RoundingMode = "nearest_even", *,
+              seed: int = 0) -> Callable[[np.ndarray], Any]:
+    """Peer ``name``'s quantiser for one of its claims, as ``fn(float64 array)``.
+
+    Raises:
+        InvalidArgument: unknown peer, a claim the peer does not make, or a peer that is
+            not installed.
+    """
+    name = check_choice("peer", name, PEERS)
+    fmt = as_format(fmt)
+    mode = rounding_mode(rounding)
+    check_int("seed", seed, min_value=0)
+    mod, status = _import(name)
+    if not status.available:
+        from lpsgd.errors import InvalidArgument
+
+        raise InvalidArgument(f"peer={name!r} is not available: {status.note}")
+    check_choice(f"{name} claim", f"{fmt.label}/{mode.value}",
+                 [f"{f}/{m}" for f, m in PEERS[name].claims(mod)])
+    return PEERS[name].make(mod, fmt, mode, seed)
+
+
+def _names(names: Iterable[str] | None) -> list[str]:
+    if names is None:
+        return peer_names()
+    if isinstance(names, str):
+        names = [names]
+    return [check_choice("peer", n, PEERS) for n in names]
+
+
+# ----------------------------------------------------------------------------------------
+# conformance
+
+
+def check_peers(names: Iterable[str] | None = None, *, formats: Sequence[str] | None = None,
+                modes: Sequence[str] | None = None, examples: int = 2_000, seed: int = 0,
+                draws: int = 1_000, progress: Callable[[str], None] | None = None
+                ) -> PeerReport:
+    """Run :func:`lpsgd.testing.check_quantizer` on every claim of every installed peer.
+
+    Args:
+        names: peers to check (default all of :data:`PEERS`).
+        formats: keep only these format names (default: every claimed format).
+        modes: keep only these mode names (default: every claimed mode).
+        examples: random inputs added to the stress values per check.
+        seed: seed of the inputs and of stochastic peers.
+        draws: draws per input for stochastic modes.
+        progress: called with a short line before each check (e.g. ``print``).
+
+    Returns:
+        A :class:`PeerReport`: one :class:`PeerResult` per (peer, format, mode) with the
+        mismatch counts per kind and replayable examples; peers that could not be
+        imported are listed in ``skipped`` with the reason.
+    """
+    from lpsgd.testing import check_quantizer
+
+    check_int("examples", examples, min_value=0)
+    check_int("seed", seed, min_value=0)
+    keep_f = None if formats is None else {as_format(f).label for f in formats}
+    keep_m = None if modes is None else {rounding_mode(m).value for m in modes}
+    results, measured, skipped = [], [], []
+    for name in _names(names):
+        mod, status = _import(name)
+        if not status.available:
+            skipped.append(status)
+            continue
+        measured.append(status)
+        peer = PEERS[name]
+        for f_name, m_name in peer.claims(mod):
+            if (keep_f is not None and f_name not in keep_f) or (
+                    keep_m is not None and m_name not in keep_m):
+                continue
+            fmt, mode = as_format(f_name), rounding_mode(m_name)
+            if progress is not None:
+                progress(f"checking {name} {f_name} {m_name}")
+            fn = peer.make(mod, fmt, mode, seed)
+            start = time.perf_counter()
+            conf = check_quantizer(fn, fmt, mode, examples=examples, seed=seed, draws=draws)
+            seconds = time.perf_counter() - start
+            expr = peer.expression(fmt, mode, seed)
+            examples_out = []
+            for m in conf.details:
+                row = {"kind": m.kind, "x": repr(m.x), "x_hex": m.x.hex(), "got": repr(m.got),
+                       "want": repr(m.want), "got_bits": m.got_bits, "want_bits": m.want_bits,
+                       "replay": f"{expr}({m.replay()})"}
+                if m.p_hi is not None:
+                    row.update(freq_hi=repr(m.freq_hi), p_hi=repr(m.p_hi), draws=str(m.draws))
+                examples_out.append(row)
+            results.append(PeerResult(
+                peer=name, version=status.version, format=f_name, rounding=m_name,
+                method=conf.method, checked=conf.checked, mismatches=conf.mismatches,
+                kinds=dict(conf.kinds), examples=examples_out, seconds=seconds,
+                notes=conf.notes))
+    return PeerReport(results, measured, skipped)
+
+
+# ----------------------------------------------------------------------------------------
+# speed
+
+#: The formats and modes timed by default (each with every implementation that offers it).
+BENCH_FORMATS = ("binary16", "bfloat16", "float8_e5m2", "float8_e4m3fn", "float8_e4m3",
+                 "binary32", "float4_e2m1fn")
+BENCH_MODES = tuple(ROUNDING_MODES)
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchRow:
+    """Time of one implementation on one (format, mode): nanoseconds per element.
+
+    ``ratio`` is this implementation's min time over lpsgd.fast's min time on the same
+    (format, mode) in the same run (> 1: slower than lpsgd.fast).
+    """
+
+    format: str
+    rounding: str
+    implementation: str
+    n: int
+    rounds: int
+    min_ns: float
+    median_ns: float
+    ratio: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchTable:
+    """:func:`benchmark`'s result: rows plus the peers measured and skipped."""
+
+    rows: list[BenchRow]
+    measured: list[PeerStatus]
+    skipped: list[PeerStatus]
+    size: int
+    repeat: int
+    reference_size: int
+    method: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": [dataclasses.asdict(r) for r in self.rows],
+                "measured": [dataclasses.asdict(s) for s in self.measured],
+                "skipped": [dataclasses.asdict(s) for s in self.skipped],
+                "size": self.size, "repeat": self.repeat,
+                "reference_size": self.reference_size, "method": self.method}
+
+    def text(self) -> str:
+        """The table as aligned plain text (what ``lpsgd bench`` prints)."""
+        lines = [self.method, "",
+                 f"{'format':<14} {'rounding':<17} {'implementation':<22} {'n':>8} "
+                 f"{'min ns/elem':>12} {'median ns/elem':>15} {'x lpsgd.fast':>13}"]
+        for r in self.rows:
+            ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+            lines.append(f"{r.format:<14} {r.rounding:<17} {r.implementation:<22} {r.n:>8} "
+                         f"{r.min_ns:>12.2f} {r.median_ns:>15.2f} {ratio:>13}")
+        lines.append("")
+        lines.append("measured: " + ", ".join(
+            ["lpsgd.fast", "lpsgd.reference"]
+            + [f"{s.name} {s.version or ''}".strip() for s in self.measured]))
+        for s in self.skipped:
+            lines.append(f"skipped {s.name}: {s.note}")
+        return "\n".join(lines)
+
+
+def _implementations(fmt: Format, mode: RoundingMode, mods: dict[str, Any], seed: int,
+                     size: int) -> list[tuple[str, Callable[[np.ndarray], Any]]]:
+    """(label, fn) for every implementation that offers (fmt, mode), lpsgd.fast first."""
+    fast = importlib.import_module("lpsgd.fast")
+    stochastic = mode.is_stochastic
+    rng = np.random.default_rng(seed)
+    if stochastic:
+        impls = [("lpsgd.fast", lambda x: fast.quantize(x, fmt, mode.value, rng=rng))]
+    else:
+        impls = [("lpsgd.fast", lambda x: fast.quantize(x, fmt, mode.value))]
+    for name, mod in mods.items():
+        peer = PEERS[name]
+        if (fmt.label, mode.value) not in peer.claims(mod):
+            continue
+        label = {"numpy": f"numpy astype({_NUMPY_DTYPES.get(fmt.label, '')})",
+                 "ml_dtypes": "ml_dtypes astype"}.get(name, name)
+        impls.append((label, peer.make(mod, fmt, mode, seed)))
+        if name == "pychop":
+            # pychop hands arrays longer than chunk_size (800 by default) to dask; also
+            # time it with one chunk, its plain-numpy path, so the faster of the two
+            # configurations is on record.
+            impls.append(("pychop (chunk_size=n)",
+                          _pychop_make(mod, fmt, mode, seed, chunk_size=max(size, 1))))
+    return impls
+
+
+def benchmark(*, size: int = 100_000, repeat: int = 7, formats: Sequence[str] | None = None,
+              modes: Sequence[str] | None = None, peers: Iterable[str] | None = None,
+              reference_size: int = 200, seed: int = 0,
+              progress: Callable[[str], None] | None = None) -> BenchTable:
+    """Time lpsgd.fast, the installed peers and lpsgd.reference side by side.
+
+    Method (the same for every implementation): for each (format, mode), one float64
+    input of ``size`` values (log-uniform magnitudes over the format's range, both
+    signs, seeded) is quantised by every implementation in turn, round-robin, for
+    ``repeat`` rounds after one warm-up call each; each call is timed with
+    ``time.perf_counter_ns``.  The table gives min and median ns per element, and the
+    ratio of min times against lpsgd.fast from the same run.  lpsgd.reference is timed
+    the same way on the first ``reference_size`` values (it is exact and slow), and
+    reported per element.  A (format, mode) pair appears only with the implementations
+    that offer it; numpy and ml_dtypes offer nearest_even only.
+
+    Args:
+        size: elements per call (>= 1).
+        repeat: timed rounds (>= 1).
+        formats: format names (default :data:`BENCH_FORMATS`).
+        modes: mode names (default all nine).
+        peers: peer names (default all).
+        reference_size: elements per lpsgd.reference call (>= 1; 0 skips it).
+        seed: seed of the input values and of stochastic modes.
+        progress: called with a short line per (format, mode).
+    """
+    from lpsgd.testing import random_inputs
+
+    check_int("size", size, min_value=1)
+    check_int("repeat", repeat, min_value=1)
+    check_int("reference_size", reference_size, min_value=0)
+    check_int("seed", seed, min_value=0)
+    fmts = [as_format(f) for f in (BENCH_FORMATS if formats is None else formats)]
+    mds = [rounding_mode(m) for m in (BENCH_MODES if modes is None else modes)]
+    reference = importlib.import_module("lpsgd.reference")
+    mods, measured, skipped = {}, [], []
+    for name in _names(peers):
+        mod, status = _import(name)
+        if status.available:
+            mods[name] = mod
+            measured.append(status)
+        else:
+            skipped.append(status)
+    rows: list[BenchRow] = []
+    for fmt in fmts:
+        rng = np.random.default_rng(seed)
+        # Log-uniform inputs only (no exact ties): typical data, not stress values.
+        x = np.abs(random_inputs(fmt, 2 * size, rng)[:size])
+        x = np.where(rng.integers(0, 2, size=size) == 1, -x, x)
+        x = np.minimum(np.abs(x), float(fmt.x_max)) * np.sign(x)
+        for mode in mds:
+            if progress is not None:
+                progress(f"timing {fmt.label} {mode.value}")
+            impls = _implementations(fmt, mode, mods, seed, size)
+            times: dict[str, list[int]] = {label: [] for label, _ in impls}
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for _, fn in impls:
+                    fn(x)  # warm-up (imports, caches, lazy initialisation)
+                for _ in range(repeat):
+                    for label, fn in impls:
+                        t0 = time.perf_counter_ns()
+                        fn(x)
+                        times[label].append(time.perf_counter_ns() - t0)
+                if reference_size:
+                    xr = x[:reference_size]
+                    kw = {"rng": np.random.default_rng(seed)} if mode.is_stochastic else {}
+                    ref_times = []
+                    for _ in range(max(1, min(repeat, 3))):
+                        t0 = time.perf_counter_ns()
+                        reference.quantize(xr, fmt, mode.value, **kw)
+                        ref_times.append(time.perf_counter_ns() - t0)
+            base = min(times["lpsgd.fast"]) / size
+            for label, ts in times.items():
+                rows.append(BenchRow(fmt.label, mode.value, label, size, repeat,
+                                     min(ts) / size, statistics.median(ts) / size,
+                                     (min(ts) / size) / base))
+            if reference_size:
+                per = [t / xr.size for t in ref_times]
+                rows.append(BenchRow(fmt.label, mode.value, "lpsgd.reference", int(xr.size),
+                                     len(ref_times), min(per), statistics.median(per),
+                                     min(per) / base))
+    method = (f"ns per element, min and median over {repeat} round-robin rounds of one call "
+              f"on {size} float64 values (lpsgd.reference: {reference_size} values); "
+              f"ratio = min time / lpsgd.fast min time in the same run")
+    return BenchTable(rows, measured, skipped, size, repeat, reference_size, method)

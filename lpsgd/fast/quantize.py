@@ -52,8 +52,9 @@ from lpsgd.rounding import RoundingMode
 
 __all__ = ["quantize", "CHUNK"]
 
-#: Elements per chunk: small enough that the work buffers stay in cache.
-CHUNK = 1 << 14
+#: Elements per chunk: the work buffers stay in the L2 cache while the per-chunk Python
+#: overhead stays below a tenth of a nanosecond per element.
+CHUNK = 1 << 16
 
 _ABS = np.uint64(0x7FFF_FFFF_FFFF_FFFF)
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -72,6 +73,7 @@ class _Plan:
         self.nmin = float(f.n_min)
         self.nmin_bits = np.float64(self.nmin).view(np.uint64)
         # range test: (bits & ~sign) - nmin_bits <= span, one unsigned comparison
+        self.xmax_bits = np.float64(self.xmax).view(np.uint64)
         self.span = np.uint64(int(np.float64(self.xmax).view(np.uint64)) - int(self.nmin_bits))
         self.scale = float(2.0 ** self.k)
 
@@ -257,7 +259,6 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
 
     m = min(CHUNK, max(size, 1))
     t = np.empty(m, dtype=np.uint64)
-    d = np.empty(m, dtype=np.uint64)
     ok = np.empty(m, dtype=bool)
     wide = np.empty(m, dtype=np.float64) if is32 else None
     res = np.empty(m, dtype=np.float64) if is32 else None
@@ -283,12 +284,13 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
                 u = u_flat[start:stop]
         else:
             u = None
-        tt, dd, okk = t[:n], d[:n], ok[:n]
+        tt, okk = t[:n], ok[:n]
         _round_common(b, u, plan, r, tt)
-        # one unsigned range test: N_min <= |x| <= X_max
-        np.bitwise_and(b, _ABS, out=dd)
-        np.subtract(dd, plan.nmin_bits, out=dd)
-        np.less_equal(dd, plan.span, out=okk)
+        # One unsigned range test for N_min <= |x| <= X_max (wrap-around makes values
+        # below N_min huge), then the few other elements go the exact frexp/ldexp way.
+        np.bitwise_and(b, _ABS, out=tt)
+        np.subtract(tt, plan.nmin_bits, out=tt)
+        np.less_equal(tt, plan.span, out=okk)
         if not okk.all():
             idx = np.flatnonzero(~okk)
             rw[idx] = _round_special(xw[idx], None if u is None else u[idx], plan)

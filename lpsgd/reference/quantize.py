@@ -149,31 +149,47 @@ def _exact(man: int, exp: int) -> mpmath.mpf:
         return mpmath.mpf((man, exp))
 
 
-def _xmax(f: Format) -> mpmath.mpf:
-    return _exact(f.max_significand, f.e_max - f.man_bits)
 
 
-def _overflow(f: Format, mode: RoundingMode, neg: bool, saturate: bool) -> _Result:
+class _Constants:
+    """X_max and N_min of a format as exact mpf values (computed once per call)."""
+
+    def __init__(self, f: Format) -> None:
+        self.xmax = _exact(f.max_significand, f.e_max - f.man_bits)
+        self.nmin = _exact(1, f.e_min)
+        # working precision at which no step of _round_one rounds (see there)
+        self.prec = max(f.man_bits + 2, 53) + 8
+
+
+def _overflow(f: Format, c: _Constants, mode: RoundingMode, neg: bool,
+              saturate: bool) -> _Result:
     """The result of an overflow (a rounded magnitude above X_max) under the policy."""
-    xmax = _xmax(f)
     if saturate:
-        return _Result(neg, xmax)
+        return _Result(neg, c.xmax)
     if f.kind != "ieee":
         if mode is RoundingMode.NEAREST_EVEN and f.kind == "fn":
             return _Result(neg, special="nan")  # ml_dtypes: float8_e4m3fn overflow is NaN
-        return _Result(neg, xmax)
+        return _Result(neg, c.xmax)
     if mode in (RoundingMode.TOWARD_ZERO, RoundingMode.ODD):
-        return _Result(neg, xmax)
+        return _Result(neg, c.xmax)
     if mode is RoundingMode.UP:
-        return _Result(neg, xmax) if neg else _Result(neg, special="inf")
+        return _Result(neg, c.xmax) if neg else _Result(neg, special="inf")
     if mode is RoundingMode.DOWN:
-        return _Result(neg, special="inf") if neg else _Result(neg, xmax)
+        return _Result(neg, special="inf") if neg else _Result(neg, c.xmax)
     return _Result(neg, special="inf")  # nearest and stochastic modes
 
 
-def _round_one(v: mpmath.mpf, neg: bool, f: Format, mode: RoundingMode, u: float | None,
-               saturate: bool) -> _Result:
-    """Round one exact value ``v`` (mpf; ``neg`` carries the sign, also of zeros/NaN)."""
+_HALF = mpmath.mpf(0.5)
+
+
+def _round_one(v: mpmath.mpf, neg: bool, f: Format, c: _Constants, mode: RoundingMode,
+               u: float | None, saturate: bool) -> _Result:
+    """Round one exact value ``v`` (mpf; ``neg`` carries the sign, also of zeros/NaN).
+
+    The caller holds ``mpmath.workprec(c.prec)``: the format's significand (``n + 1 <=
+    2^(M+1)``) and u (53 bits) fit, so no operation below rounds; an input with a
+    longer mantissa widens the precision locally.
+    """
     if mpmath.isnan(v):
         if mode is RoundingMode.NEAREST_EVEN and f.kind == "fn_nonan":
             # ml_dtypes: a NaN cast to a format without NaN gives a zero of the other sign.
@@ -182,7 +198,7 @@ def _round_one(v: mpmath.mpf, neg: bool, f: Format, mode: RoundingMode, u: float
     if mpmath.isinf(v):
         if f.kind == "ieee" and not saturate:
             return _Result(neg, special="inf")
-        return _overflow(f, mode, neg, saturate)
+        return _overflow(f, c, mode, neg, saturate)
     if v == 0:
         return _Result(neg, mpmath.mpf(0))
 
@@ -190,43 +206,39 @@ def _round_one(v: mpmath.mpf, neg: bool, f: Format, mode: RoundingMode, u: float
     man, exp = a.man_exp           # a = man * 2^exp exactly, man > 0
     e = exp + man.bit_length() - 1  # floor(log2 a), from the binary exponent
     qe = max(e, f.e_min) - f.man_bits
-    # Enough bits that nothing below rounds: the input's mantissa, the format's
-    # significand (n + 1 < 2^(M+2)) and u (53 bits) all fit.
-    with mpmath.workprec(max(man.bit_length(), f.man_bits + 2, 53) + 8):
+    with mpmath.workprec(max(man.bit_length() + 8, c.prec)):
         y = mpmath.ldexp(a, -qe)   # |x| / q, exact (a power-of-two scaling)
         n = int(mpmath.floor(y))
         frac = y - n               # exact fraction of the spacing, in [0, 1)
-        half = mpmath.mpf(0.5)
-        if frac == 0:
-            up = False
-        elif mode is RoundingMode.NEAREST_EVEN:
-            up = frac > half or (frac == half and n % 2 == 1)
-        elif mode is RoundingMode.NEAREST_AWAY:
-            up = frac >= half
-        elif mode is RoundingMode.NEAREST_ZERO:
-            up = frac > half
-        elif mode is RoundingMode.TOWARD_ZERO:
-            up = False
-        elif mode is RoundingMode.UP:
-            up = not neg
-        elif mode is RoundingMode.DOWN:
-            up = neg
-        elif mode is RoundingMode.ODD:
-            up = n % 2 == 0
-        elif mode is RoundingMode.STOCHASTIC:
-            up = mpmath.mpf(u) < frac
-        else:  # STOCHASTIC_EQUAL
-            up = mpmath.mpf(u) < half
-        mag = _exact(n + int(up), qe)
+    if frac == 0:
+        up = False
+    elif mode is RoundingMode.NEAREST_EVEN:
+        up = frac > _HALF or (frac == _HALF and n % 2 == 1)
+    elif mode is RoundingMode.NEAREST_AWAY:
+        up = frac >= _HALF
+    elif mode is RoundingMode.NEAREST_ZERO:
+        up = frac > _HALF
+    elif mode is RoundingMode.TOWARD_ZERO:
+        up = False
+    elif mode is RoundingMode.UP:
+        up = not neg
+    elif mode is RoundingMode.DOWN:
+        up = neg
+    elif mode is RoundingMode.ODD:
+        up = n % 2 == 0
+    elif mode is RoundingMode.STOCHASTIC:
+        up = mpmath.mpf(u) < frac   # u is a float64: exact at c.prec >= 53 bits
+    else:  # STOCHASTIC_EQUAL
+        up = mpmath.mpf(u) < _HALF
+    mag = mpmath.ldexp(n + int(up), qe)  # n + 1 <= 2^(M+1) fits c.prec: exact
 
-    if not f.subnormals and mag < _exact(1, f.e_min):
+    if not f.subnormals and mag < c.nmin:
         return _Result(neg, mpmath.mpf(0))  # flush to zero, whatever the mode
-    xmax = _xmax(f)
     if mode.is_stochastic:
-        if a > xmax:
-            return _overflow(f, mode, neg, saturate)
-    elif mag > xmax:
-        return _overflow(f, mode, neg, saturate)
+        if a > c.xmax:
+            return _overflow(f, c, mode, neg, saturate)
+    elif mag > c.xmax:
+        return _overflow(f, c, mode, neg, saturate)
     return _Result(neg, mag)
 
 
@@ -237,9 +249,8 @@ def _exact_mpf(v: object) -> tuple[mpmath.mpf, bool]:
     """An element as an exact mpf plus its sign bit (kept for zeros and NaN)."""
     if isinstance(v, mpmath.mpf):
         return v, bool(v < 0)  # an mpf has no -0.0; NaN counts as positive
-    fv = float(v)  # float32/float64 scalars convert exactly
-    with mpmath.workprec(64):
-        return mpmath.mpf(fv), math.copysign(1.0, fv) < 0
+    fv = float(v)  # float32/float64 scalars convert exactly (the caller holds >= 53 bits)
+    return mpmath.mpf(fv), math.copysign(1.0, fv) < 0
 
 
 def _elements(x: object) -> tuple[list[object], tuple[int, ...], np.dtype | None]:
@@ -334,11 +345,13 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
     if mode.is_stochastic and u is None:
         u = rng.random(shape)  # one call, C order: the fast path draws the same numbers
     u_flat = None if u is None else u.reshape(-1)
+    consts = _Constants(f)
     results = []
-    for i, item in enumerate(items):
-        v, neg = _exact_mpf(item)
-        ui = None if u_flat is None else float(u_flat[i])
-        results.append(_round_one(v, neg, f, mode, ui, saturate))
+    with mpmath.workprec(consts.prec):
+        for i, item in enumerate(items):
+            v, neg = _exact_mpf(item)
+            ui = None if u_flat is None else float(u_flat[i])
+            results.append(_round_one(v, neg, f, consts, mode, ui, saturate))
     if not f.fits_binary64:
         out = np.empty(len(results), dtype=object)
         out[:] = [_to_mpf(r) for r in results]

@@ -118,9 +118,11 @@ def show(value: Any) -> str:
     if isinstance(value, bool):
         return repr(value)
     if isinstance(value, numbers.Integral):
-        return str(int(value))
+        n = int(value)
+        return str(n) if n.bit_length() <= 256 else num(Fraction(n))
     if isinstance(value, Fraction):
-        return str(value)
+        # Huge numerators or denominators are shown by their nearest float instead.
+        return str(value) if bits(value) <= 256 else num(value)
     if isinstance(value, mpmath.mpf):
         return mpmath.nstr(value, 17)
     if isinstance(value, np.floating):
@@ -134,10 +136,15 @@ def num(value: Fraction | None) -> str:
         return "inf"
     if value.denominator == 1 and abs(value.numerator) < 10 ** 15:
         return str(value.numerator)
-    try:
-        return repr(float(value))
-    except OverflowError:
-        return mpmath.nstr(to_mpf(value, 64), 17)
+    f = float(value) if -1023 < value_log2(value) < 1024 else math.inf
+    if f != 0 and math.isfinite(f):
+        return repr(f)
+    return mpmath.nstr(to_mpf(value, 64), 17)
+
+
+def value_log2(value: Fraction) -> int:
+    """About log2 |value| (exact to +-1), without building a float."""
+    return abs(value.numerator).bit_length() - value.denominator.bit_length()
 
 
 # -- argument parsing and assumption checking -------------------------------------------

@@ -66,7 +66,7 @@ def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
 def render_markdown(results: dict[str, Any]) -> str:
     """The report as Markdown, images linked relatively."""
     md: list[str] = [f"# lpsgd verification report: {_verdict(results)}", ""]
-    md += _md_table(["", ""], [list(r) for r in _overview(results)])
+    md += _md_table(["item", "value"], [list(r) for r in _overview(results)])
 
     md += ["## Properties", "",
            "Worst ratio = largest observed/bound over the examples (must stay <= 1 for an "
@@ -116,8 +116,9 @@ def render_markdown(results: dict[str, Any]) -> str:
             md += [f"![{sweep['title']}]({img})", ""]
         if sweep.get("caption"):
             md += [sweep["caption"], ""]
-        if sweep.get("table"):
-            t = sweep["table"]
+        for t in sweep.get("tables", []):
+            if t.get("title"):
+                md += [f"**{t['title']}**", ""]
             md += _md_table(t["header"], t["rows"])
 
     md += ["## How to reproduce", "", "```", results["command"], "```", "",
@@ -162,18 +163,19 @@ def _e(x: Any) -> str:
     return html.escape(str(x))
 
 
-def _html_table(header: list[str], rows: list[list[str]], *, raw: bool = False) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+def _html_table(header: list[str] | None, rows: list[list[str]], *, raw: bool = False) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header or [])
     body = []
     for row in rows:
         cells = []
         for c in row:
             if raw:
-                cells.append(c if c.startswith("<td") else f"<td>{c}</td>")
+                cells.append(c if c.startswith(("<td", "<th")) else f"<td>{c}</td>")
             else:
                 cells.append(f"<td>{_e(c)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if header else ""
+    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
 def _status(text: str, good: bool) -> str:
@@ -188,7 +190,8 @@ def render_html(results: dict[str, Any]) -> str:
              f"<style>{_CSS}</style></head><body>",
              f"<h1>lpsgd verification report <span class=\"badge {'pass' if ok else 'fail'}\">"
              f"{_verdict(results)}</span></h1>"]
-    parts.append(_html_table(["", ""], [[k, v] for k, v in _overview(results)]))
+    parts.append(_html_table(None, [[f"<th>{_e(k)}</th>", _e(v)] for k, v in _overview(results)],
+                             raw=True))
 
     parts.append("<h2>Properties</h2><p class=\"small\">Worst ratio = largest observed/bound "
                  "over the examples (must stay &le; 1 for an upper bound).</p>")
@@ -253,8 +256,9 @@ def render_html(results: dict[str, Any]) -> str:
             parts.append(f'<img src="{_e(img)}" alt="{_e(sweep["title"])}">')
         if sweep.get("caption"):
             parts.append(f"<p>{_e(sweep['caption'])}</p>")
-        if sweep.get("table"):
-            t = sweep["table"]
+        for t in sweep.get("tables", []):
+            if t.get("title"):
+                parts.append(f"<h3>{_e(t['title'])}</h3>")
             parts.append(_html_table(t["header"], [[str(c) for c in r] for r in t["rows"]]))
 
     parts.append("<h2>How to reproduce</h2>")

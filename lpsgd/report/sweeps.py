@@ -2,7 +2,8 @@
 
 Each sweep is a function ``sweep(*, profile, seed, outdir) -> dict`` returning a JSON-ready
 section: ``title``, ``status`` ("ok", "skipped" or "error"), ``note``, ``images`` (PNG
-file names written into ``outdir``), ``caption``, ``data`` and optionally ``table``.
+file names written into ``outdir``), ``caption``, ``data`` and optionally ``tables``
+(a list of {"title", "header", "rows"}).
 Sizes scale with the profile (``SCALE``) so that the ci profile spends a few seconds per
 sweep.  Plots use matplotlib's object API on the Agg canvas (no pyplot, no global
 backend switch), so generating a report does not disturb a caller's matplotlib state.
@@ -123,15 +124,15 @@ def _quadratic(d: int, c: float, L: float):
     return DiagonalQuadratic(np.geomspace(c, L, d))
 
 
-def _moments(quad: Any, *, mu: float, q: float, K: int, s1: np.ndarray, sigma2: np.ndarray,
-             tau2: np.ndarray, exact: bool = False) -> np.ndarray:
+def _moments(quad: Any, *, mu: float, q: float, K: int, w1: np.ndarray, sigma2: Any,
+             tau2: Any, exact: bool = False) -> np.ndarray:
     """E[F(w_k) - F*] for k = 1..K under constant mu and q (THEORY.md section 4)."""
-    from lpsgd import fast, reference
-
-    mod = reference.expectations if exact else fast.expectations
-    out = mod.quadratic_moments(quad, mus=[mu] * K, qs=[q] * K, s1=s1, sigma2=sigma2,
-                                tau2=tau2)
-    return np.asarray([float(v) for v in out.gap], dtype=np.float64)
+    if exact:
+        from lpsgd.reference import expectations as mod
+    else:
+        from lpsgd.fast import expectations as mod
+    out = mod.quadratic_moments(quad, w1, K=K, mu=mu, q=q, sigma2=sigma2, tau2=tau2)
+    return np.asarray([float(v) for v in out.gaps], dtype=np.float64)
 
 
 # -- Theorem 1: exact expectation against the bound -------------------------------------------
@@ -146,17 +147,20 @@ def theorem1_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
     sigma2 = np.full(d, 1e-3 / d)
     tau2 = np.full(d, 2e-4 / d)
     M, M_q = float(sigma2.sum()), float(tau2.sum())
-    s1 = np.ones(d)
-    gap = 0.5 * float(quad.lambdas @ s1)
+    w1 = np.ones(d)
+    gap = float(quad.gap(w1))
     qs = [1.0, 0.5, 0.2, 0.1]
     fig, axes = _figure()
     ax = axes[0, 0]
     colors = ["C0", "C1", "C2", "C3", "C4"]
     data = []
     worst = 0.0
+    fast_vs_exact = 0.0
     ks = np.arange(1, K + 1)
     for q, col in zip(qs, colors):
-        exact = _moments(quad, mu=mu, q=q, K=K, s1=s1, sigma2=sigma2, tau2=tau2, exact=True)
+        exact = _moments(quad, mu=mu, q=q, K=K, w1=w1, sigma2=sigma2, tau2=tau2, exact=True)
+        fast_gaps = _moments(quad, mu=mu, q=q, K=K, w1=w1, sigma2=sigma2, tau2=tau2)
+        fast_vs_exact = max(fast_vs_exact, float(np.max(np.abs(fast_gaps - exact) / exact)))
         bound = np.array([float(theory.theorem1(L=L, c=c, M=M, M_V=0.0, M_q=M_q, mu=mu,
                                                 q_min=q, q_max=q, gap=gap, k=int(k)))
                           for k in ks])
@@ -180,8 +184,11 @@ def theorem1_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
             "caption": (f"Exact second-moment recursion (mpmath reference, THEORY.md section 4) "
                         f"with constant shrinkage q = q_min = q_max, against the Theorem 1 "
                         f"bound (dashed). Smaller q: slower rate and higher floor. Worst "
-                        f"exact/bound over all k and q: {worst:.6g}."),
-            "data": {"K": K, "curves": data, "worst_ratio": worst}}
+                        f"exact/bound over all k and q: {worst:.6g}; the float64 recursion "
+                        f"(lpsgd.fast) agrees with the exact one to a relative "
+                        f"{fast_vs_exact:.2g}."),
+            "data": {"K": K, "curves": data, "worst_ratio": worst,
+                     "fast_vs_exact_rel": fast_vs_exact}}
 
 
 theorem1_sweep.title = "Theorem 1: exact E[F(w_k) - F*] against the bound"
@@ -195,17 +202,17 @@ def slowdown_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
     d, c, L = 8, 0.1, 1.0
     quad = _quadratic(d, c, L)
     mu = 1.0
-    s1 = np.ones(d)
-    gap = 0.5 * float(quad.lambdas @ s1)
+    w1 = np.ones(d)
+    gap = float(quad.gap(w1))
     eps = 1e-3 * gap
     n_q = _scaled(8, profile, minimum=4)
     qs = np.geomspace(1.0, 0.05, n_q)
-    zeros = np.zeros(d)
     exact_k, bound_k = [], []
     for q in qs:
-        kb = int(theory.iterations_to_eps(L=L, c=c, mu=mu, q_min=float(q), gap=gap, eps=eps))
+        kb = int(theory.iterations_to_eps(L=L, c=c, M=0, M_V=0, M_q=0, mu=mu, q_min=float(q),
+                                          q_max=float(q), gap=gap, eps=eps))
         K = int(kb * 1.1) + 10
-        g = _moments(quad, mu=mu, q=float(q), K=K, s1=s1, sigma2=zeros, tau2=zeros)
+        g = _moments(quad, mu=mu, q=float(q), K=K, w1=w1, sigma2=None, tau2=None)
         hit = np.flatnonzero(g <= eps)
         exact_k.append(int(hit[0]) + 1 if hit.size else None)
         bound_k.append(kb)
@@ -230,8 +237,8 @@ def slowdown_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
             "caption": ("Noise-free quadratic, constant shrinkage q. The exact count comes "
                         "from the recursion; the bound count from lpsgd.theory."
                         "iterations_to_eps. Both grow like 1/q_min (THEORY.md section 3)."),
-            "table": {"header": ["q_min", "1/q_min", "exact K", "bound K",
-                                 "exact K / exact K(q=1)"], "rows": rows},
+            "tables": [{"header": ["q_min", "1/q_min", "exact K", "bound K",
+                                   "exact K / exact K(q=1)"], "rows": rows}],
             "data": {"eps": eps, "q": qs.tolist(), "exact": exact_k, "bound": bound_k}}
 
 
@@ -364,10 +371,10 @@ def shrinkage_profile_sweep(*, profile: str, seed: int, outdir: Path) -> dict[st
                         "rounds to 0 (dark: in both modes; light: toward zero only); gold: "
                         "subnormal range. Toward zero shrinks (rho <= 1, down to 1/2 at the "
                         "subnormal edge), round to nearest overshoots up to q_hi."),
-            "table": {"header": ["preset", "smallest surviving (toward_zero)",
-                                 "smallest surviving (nearest_even)", "N_min",
-                                 "q_lo(N_min) toward_zero", "q_hi nearest_even"],
-                      "rows": rows},
+            "tables": [{"header": ["preset", "smallest surviving (toward_zero)",
+                                   "smallest surviving (nearest_even)", "N_min",
+                                   "q_lo(N_min) toward_zero", "q_hi nearest_even"],
+                        "rows": rows}],
             "data": {"presets": list(_PROFILE_PRESETS), "points": n}}
 
 
@@ -425,23 +432,53 @@ measured_shrinkage_sweep.title = "Measured shrinkage during quantised SGD"
 
 
 # -- optional: peers -------------------------------------------------------------------------
+_BENCH_FORMATS = ("binary16", "bfloat16", "float8_e5m2", "float8_e4m3fn")
+
+
 def bench_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
-    """The fast/reference/peers table of lpsgd.peers, when available."""
-    title = "Peers: fast vs reference vs other quantisers"
+    """lpsgd.peers: the other installed quantisers checked against the reference
+    (mismatch counts) and timed against lpsgd.fast (the numbers of ``lpsgd bench``, on a
+    smaller input)."""
+    title = "Peers: other quantisers checked and timed"
     try:
         from lpsgd import peers
     except ImportError as exc:
         return {"title": title, "status": "skipped", "note": f"lpsgd.peers not importable: {exc}"}
-    available = peers.available() if hasattr(peers, "available") else None
-    if not available:
-        return {"title": title, "status": "skipped", "note": "no peer quantiser installed"}
-    table = peers.bench_table(profile=profile, seed=seed)
-    return {"title": title, "status": "ok", "table": table,
-            "caption": "From lpsgd.peers (the same table as `lpsgd bench`).",
-            "data": {"peers": list(available)}}
+    status = peers.peer_status()
+    installed = [s.name for s in status if s.available and s.name != "numpy"]
+    if not installed:
+        return {"title": title, "status": "skipped",
+                "note": "no peer quantiser installed (pip install '.[peers]'): "
+                        + "; ".join(f"{s.name}: {s.note}" for s in status if not s.available)}
+    scale = SCALE[profile]
+    modes = ("nearest_even", "toward_zero", "stochastic")
+    bench = peers.benchmark(formats=_BENCH_FORMATS, size=_scaled(20_000, profile, minimum=2_000),
+                            repeat=3 if scale <= 1 else 7, modes=modes,
+                            reference_size=_scaled(50, profile, minimum=20), seed=seed)
+    rows = [[r.format, r.rounding, r.implementation, f"{r.min_ns:.1f}",
+             "-" if r.ratio is None else f"{r.ratio:.2f}"] for r in bench.rows]
+    check = peers.check_peers(modes=("nearest_even", "toward_zero"),
+                              examples=_scaled(200, profile, minimum=50), seed=seed,
+                              draws=200)
+    crows = [[r.peer, r.format, r.rounding, r.checked, r.mismatches,
+              ", ".join(f"{k} {n}" for k, n in r.kinds.items()) or "-"] for r in check.results]
+    return {"title": title, "status": "ok",
+            "tables": [{"title": "Speed (nanoseconds per element)",
+                        "header": ["format", "rounding", "implementation", "min ns/elem",
+                                   "x lpsgd.fast"], "rows": rows},
+                       {"title": "Conformance of the peers against lpsgd.reference",
+                        "header": ["peer", "format", "rounding", "checked", "mismatches",
+                                   "kinds"], "rows": crows}],
+            "caption": (f"{bench.method.rstrip('.')}. Conformance of the peers (nearest_even and "
+                        f"toward_zero, lpsgd.testing.check_quantizer) follows; a peer's "
+                        f"mismatch is a fact about that peer, not a failure of this report."),
+            "data": {"bench": bench.as_dict(),
+                     "check": [{k: v for k, v in r.as_dict().items() if k != "examples"}
+                               for r in check.results],
+                     "skipped": [s.name for s in status if not s.available]}}
 
 
-bench_sweep.title = "Peers: fast vs reference vs other quantisers"
+bench_sweep.title = "Peers: other quantisers checked and timed"
 
 
 SWEEPS: dict[str, Callable[..., dict[str, Any]]] = {

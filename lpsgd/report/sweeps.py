@@ -259,63 +259,75 @@ def floor_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
     d, c, L = 4, 0.25, 1.0
     quad = _quadratic(d, c, L)
     exp_bits = 5
-    mu = 0.5
-    K = _scaled(700, profile, minimum=300)
-    reps = _scaled(8, profile, minimum=4)
+    mu = 0.5  # <= 1/(L q_hi) with q_hi <= 2 (round to nearest at the subnormal edge)
+    K = _scaled(700, profile, minimum=400)
+    reps = _scaled(32, profile, minimum=16)
     w1 = np.ones(d)
     gap = float(quad.gap(w1))
     m_values = list(range(0, 11)) if profile != "dev" else list(range(0, 11, 2))
-    rng_root = np.random.SeedSequence([seed, 3])
-    results: dict[str, dict[str, list]] = {m: {"measured": [], "bound": []}
+    results: dict[str, dict[str, list]] = {m: {"measured": [], "se": [], "bound": []}
                                             for m in _FLOOR_MODES}
     for m in m_values:
         fmt = Format(exp_bits, m)
-        t = Fraction(fmt.subnormal_spacing)
+        t = fmt.subnormal_spacing
         for mode in _FLOOR_MODES:
-            if mode == "stochastic":
-                seeds = rng_root.spawn(reps)
-                finals = [float(sgd.run(quad, w1, mus=[mu] * K, fmt=fmt, rounding=mode,
-                                        rng=np.random.default_rng(s)).gaps[-1])
-                          for s in seeds]
-                measured = float(np.mean(finals))
-                b = theory.theorem7(L=L, c=c, d=d, M=0.0, M_V=0.0, fmt=fmt, mu=mu, gap=gap,
-                                    k=K)
+            stochastic = mode == "stochastic"
+            res = sgd.run(quad, w1, K=K, mu=mu, gradient=sgd.quantize(fmt, mode),
+                          runs=reps if stochastic else 1, seed=seed)
+            final = np.asarray(res.gaps[-1], dtype=np.float64)
+            measured = float(final.mean())
+            se = float(final.std(ddof=1) / math.sqrt(final.size)) if final.size > 1 else 0.0
+            if stochastic:
+                b = theory.theorem7(L=L, c=c, d=d, M=0, M_V=0, fmt=fmt, mu=mu, gap=gap, k=K)
             else:
-                run = sgd.run(quad, w1, mus=[mu] * K, fmt=fmt, rounding=mode)
-                measured = float(run.gaps[-1])
                 q_lo, q_hi = theory.format_shrinkage(fmt, mode, t)
                 b = theory.theorem6(L=L, c=c, d=d, mu=mu, t=t, q_lo=q_lo, q_hi=q_hi, gap=gap,
                                     k=K)
             results[mode]["measured"].append(measured)
+            results[mode]["se"].append(se)
             results[mode]["bound"].append(float(b))
     fig, axes = _figure()
     ax = axes[0, 0]
     for mode, col in zip(_FLOOR_MODES, ("C3", "C0", "C2")):
-        meas = np.maximum(np.array(results[mode]["measured"]), 1e-300)
-        ax.semilogy(m_values, meas, "o-", color=col, label=f"{mode}: measured")
+        # an exact 0 (every component converged exactly) cannot be drawn on a log axis
+        meas = np.array(results[mode]["measured"])
+        shown = np.where(meas > 0, meas, np.nan)
+        ax.semilogy(m_values, shown, "o-", color=col,
+                    label=f"{mode}: measured" + (f" (mean of {reps})"
+                                                 if mode == "stochastic" else ""))
         ax.semilogy(m_values, results[mode]["bound"], "--", color=col,
                     label=f"{mode}: Theorem {'7' if mode == 'stochastic' else '6'} bound")
-    ax.set_xlabel(f"mantissa bits m (exponent bits E={exp_bits})")
-    ax.set_ylabel(f"F(w_K) - F* after K={K} steps")
+    ax.set_xlabel(f"mantissa bits m (Format(E={exp_bits}, m))")
+    ax.set_ylabel(f"F(w_K) - F*, K={K}")
     ax.set_title(f"Error floor of GD with quantised gradients (d={d}, c={c:g}, L={L:g}, "
                  f"mu={mu:g})", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
     img = _save(fig, outdir, "error_floor.png")
-    violations = [(mode, m) for mode in _FLOOR_MODES
-                  for m, x, b in zip(m_values, results[mode]["measured"], results[mode]["bound"])
-                  if mode != "stochastic" and x > b * (1 + 1e-12)]
+    violations = []
+    for mode in _FLOOR_MODES:
+        r = results[mode]
+        for m, x, se, b in zip(m_values, r["measured"], r["se"], r["bound"]):
+            # deterministic runs: no sampling error; stochastic: z = 5 standard errors
+            slack = 5 * se if mode == "stochastic" else 1e-12 * b
+            if x - slack > b:
+                violations.append({"mode": mode, "m": m, "measured": x, "bound": b})
+    rows = [[m] + [f"{results[mode]['measured'][i]:.3g} / {results[mode]['bound'][i]:.3g}"
+                   for mode in _FLOOR_MODES] for i, m in enumerate(m_values)]
     return {"title": "Error floor against mantissa bits",
             "status": "ok" if not violations else "error",
-            "note": "" if not violations else f"Theorem 6 bound exceeded at {violations}",
+            "note": "" if not violations else f"bound exceeded: {violations}",
             "images": [img],
-            "caption": (f"Gradient descent from w_1 = (1, ..., 1) with the gradient quantised "
-                        f"to Format({exp_bits}, m); iterates stay in float64. Deterministic "
-                        f"modes stall once gradient components underflow (Theorem 6 with "
-                        f"t = subnormal spacing s); stochastic rounding keeps moving but adds "
-                        f"noise (Theorem 7, mean of {reps} runs). The floor shrinks like s^2, "
-                        f"i.e. by 4x per mantissa bit."),
-            "data": {"m": m_values, "K": K, **results}}
+            "caption": (f"Gradient descent from w_1 = (1, ..., 1) on a quadratic, the gradient "
+                        f"quantised to Format({exp_bits}, m) each step (lpsgd.fast.sgd), "
+                        f"iterates in float64. Deterministic modes stall once gradient "
+                        f"components underflow (Theorem 6 with t = subnormal spacing s); "
+                        f"stochastic rounding keeps moving but adds noise (Theorem 7; mean "
+                        f"of {reps} runs, checked at 5 standard errors). The floors scale "
+                        f"like s^2, a factor 4 per mantissa bit."),
+            "tables": [{"header": ["m"] + [f"{mode}: measured / bound"
+                                           for mode in _FLOOR_MODES], "rows": rows}],
+            "data": {"m": m_values, "K": K, "violations": violations, **results}}
 
 
 floor_sweep.title = "Error floor against mantissa bits"
@@ -388,44 +400,57 @@ _MEASURED = (("bfloat16", "toward_zero"), ("float8_e5m2", "toward_zero"),
 
 def measured_shrinkage_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
     """q^_k = <Q(g_k), g_k>/||g_k||^2 and ||Q(g_k)||/||g_k|| along quantised SGD runs."""
-    from lpsgd import shrinkage
     from lpsgd.fast import sgd
     from lpsgd.objectives import AdditiveNoise
 
     d, c, L = 16, 0.05, 1.0
     quad = _quadratic(d, c, L)
-    oracle = AdditiveNoise(quad, sigma2=1e-10)
-    K = _scaled(600, profile, minimum=200)
+    sigma2 = 1e-6
+    oracle = AdditiveNoise(quad, sigma2=sigma2)
+    K = _scaled(400, profile, minimum=150)
+    runs = _scaled(16, profile, minimum=8)
     mu = 0.5
-    w1 = np.full(d, 1.0)
-    fig, axes = _figure(1, 2, size=(11, 4.2))
+    w1 = np.ones(d)
+    fig, axes = _figure(1, 3, size=(12, 4.0))
     data = []
     for (name, mode), col in zip(_MEASURED, ("C0", "C1", "C2", "C3")):
-        run = sgd.run(oracle, w1, mus=[mu] * K, fmt=name, rounding=mode,
-                      rng=np.random.default_rng([seed, 5]), trace=True)
-        g = np.asarray(run.grads)  # stochastic gradients before quantisation
-        qg = np.asarray(run.qgrads)  # after
-        proj = np.asarray(shrinkage.projection_shrinkage(qg, g), dtype=float)
-        norm = np.asarray(shrinkage.norm_ratio(qg, g), dtype=float)
+        res = sgd.run(quad, w1, K=K, mu=mu, gradient=sgd.quantize(name, mode), oracle=oracle,
+                      runs=runs, seed=seed)
+        gap = res.gap_mean
+        proj = res.q_proj_mean
+        norm = res.norm_ratio_mean
+        label = f"{name}, {mode}"
+        axes[0, 0].semilogy(np.arange(1, gap.size + 1), gap, color=col, lw=1, label=label)
         ks = np.arange(1, proj.size + 1)
-        axes[0, 0].plot(ks, proj, color=col, lw=1, label=f"{name}, {mode}")
-        axes[0, 1].plot(ks, norm, color=col, lw=1, label=f"{name}, {mode}")
+        axes[0, 1].plot(ks, proj, color=col, lw=1, label=label)
+        axes[0, 2].plot(ks, norm, color=col, lw=1, label=label)
         data.append({"format": name, "rounding": mode, "q_hat_min": float(np.nanmin(proj)),
-                     "q_hat_final": float(proj[-1]), "norm_ratio_final": float(norm[-1])})
-    axes[0, 0].set_title("projection q^ = <Q(g), g> / ||g||^2", fontsize=9)
-    axes[0, 1].set_title("norm ratio ||Q(g)|| / ||g||", fontsize=9)
+                     "q_hat_last": float(proj[-1]), "norm_ratio_last": float(norm[-1]),
+                     "gap_last": float(gap[-1])})
+    axes[0, 0].set_title("mean F(w_k) - F*", fontsize=9)
+    axes[0, 1].set_title("mean projection q^ = <Q(g), g> / ||g||^2", fontsize=9)
+    axes[0, 2].set_title("mean norm ratio ||Q(g)|| / ||g||", fontsize=9)
     for ax in axes[0]:
         ax.set_xlabel("iteration k")
-        ax.grid(True, alpha=0.3)
-    axes[0, 0].legend(fontsize=7)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0, 1].legend(fontsize=7)
     img = _save(fig, outdir, "measured_shrinkage.png")
+    rows = [[r["format"], r["rounding"], f"{r['q_hat_min']:.4g}", f"{r['q_hat_last']:.4g}",
+             f"{r['norm_ratio_last']:.4g}", f"{r['gap_last']:.3g}"] for r in data]
     return {"title": "Measured shrinkage during quantised SGD",
             "status": "ok", "images": [img],
-            "caption": (f"SGD (lpsgd.fast.sgd) on a d={d} quadratic (c={c:g}, L={L:g}) with "
-                        f"small additive gradient noise, gradient quantised per step; as the "
-                        f"iterate approaches w*, gradient components fall into the subnormal "
-                        f"range and round to zero, so the shrinkage q^ drops below 1."),
-            "data": {"K": K, "runs": data}}
+            "caption": (f"SGD (lpsgd.fast.sgd, mean of {runs} runs) on a d={d} quadratic "
+                        f"(c={c:g}, L={L:g}, mu={mu:g}) with gradient noise of variance "
+                        f"{sigma2:g} per component, the stochastic gradient quantised each "
+                        f"step. As the iterate approaches w*, gradient components fall into "
+                        f"the subnormal range or below it and are truncated or flushed to "
+                        f"zero, so the measured shrinkage q^ drops below 1 (most for "
+                        f"float8_e4m3fn, whose subnormal spacing is 2^-9). Round to nearest "
+                        f"keeps q^ near 1 but its norm ratio exceeds 1: the error is noise, "
+                        f"not shrinkage."),
+            "tables": [{"header": ["format", "rounding", "min q^", "last q^",
+                                   "last norm ratio", "last F - F*"], "rows": rows}],
+            "data": {"K": K, "runs": runs, "results": data}}
 
 
 measured_shrinkage_sweep.title = "Measured shrinkage during quantised SGD"

@@ -386,7 +386,7 @@ class BenchTable:
                          f"{r.min_ns:>12.2f} {r.median_ns:>15.2f} {ratio:>13}")
         lines.append("")
         lines.append("measured: " + ", ".join(
-            ["lpsgd.fast", "lpsgd.reference"]
+            ["lpsgd.fast"] + (["lpsgd.reference"] if self.reference_size else [])
             + [f"{s.name} {s.version or ''}".strip() for s in self.measured]))
         for s in self.skipped:
             lines.append(f"skipped {s.name}: {s.note}")
@@ -501,7 +501,9 @@ def benchmark(*, size: int = 100_000, repeat: int = 7, formats: Sequence[str] | 
                 rows.append(BenchRow(fmt.label, mode.value, "lpsgd.reference", int(xr.size),
                                      len(ref_times), min(per), statistics.median(per),
                                      min(per) / base))
+    ref_note = (f"lpsgd.reference: {min(reference_size, size)} values" if reference_size
+                else "lpsgd.reference not timed")
     method = (f"ns per element, min and median over {repeat} round-robin rounds of one call "
-              f"on {size} float64 values (lpsgd.reference: {reference_size} values); "
+              f"on {size} float64 values ({ref_note}); "
               f"ratio = min time / lpsgd.fast min time in the same run")
     return BenchTable(rows, measured, skipped, size, repeat, reference_size, method)

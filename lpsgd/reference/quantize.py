@@ -202,11 +202,12 @@ def _round_one(v: mpmath.mpf, neg: bool, f: Format, c: _Constants, mode: Roundin
     if v == 0:
         return _Result(neg, mpmath.mpf(0))
 
-    a = abs(v)
-    man, exp = a.man_exp           # a = man * 2^exp exactly, man > 0
-    e = exp + man.bit_length() - 1  # floor(log2 a), from the binary exponent
+    man, exp = v.man_exp
+    man = abs(man)                 # |x| = man * 2^exp exactly (abs() would round to prec)
+    e = exp + man.bit_length() - 1  # floor(log2 |x|), from the binary exponent
     qe = max(e, f.e_min) - f.man_bits
     with mpmath.workprec(max(man.bit_length() + 8, c.prec)):
+        a = mpmath.mpf((man, exp))
         y = mpmath.ldexp(a, -qe)   # |x| / q, exact (a power-of-two scaling)
         n = int(mpmath.floor(y))
         frac = y - n               # exact fraction of the spacing, in [0, 1)
@@ -296,7 +297,10 @@ def _to_mpf(r: _Result) -> mpmath.mpf:
         return mpmath.mpf("nan")
     if r.special == "inf":
         return mpmath.mpf("-inf") if r.neg else mpmath.mpf("inf")
-    return -r.mag if r.neg else r.mag
+    if not r.neg or r.mag == 0:
+        return r.mag
+    man, exp = r.mag.man_exp
+    return _exact(-man, exp)  # unary minus would round to the global precision
 
 
 def check_float32_results(res64: np.ndarray) -> np.ndarray:

@@ -149,6 +149,10 @@ class Objective:
         """F(w) - F* (or F(w) - F_inf when the minimum is not attained)."""
         return self.value(w) - self.f_inf
 
+    def _value_grad(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(F(w), grad F(w)) on (R, d) without checks (the engine's hot path)."""
+        return self._value(w), self._grad(w)
+
     # subclasses
     def _value(self, w: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -211,6 +215,11 @@ class DiagonalQuadratic(Objective):
 
     def _grad(self, w):
         return (w - self.w_star) * self.lambdas
+
+    def _value_grad(self, w):
+        r = w - self.w_star
+        g = r * self.lambdas
+        return 0.5 * np.einsum("rd,rd->r", r, g) + self.f_star, g
 
     def _value_mp(self, w):
         s = mpmath.fsum(to_mpf(lam) * (wi - to_mpf(ws)) ** 2
@@ -301,6 +310,11 @@ class DenseQuadratic(Objective):
 
     def _grad(self, w):
         return (w - self.w_star) @ self.A  # A symmetric: rows r A = (A r)^T
+
+    def _value_grad(self, w):
+        r = w - self.w_star
+        g = r @ self.A
+        return 0.5 * np.einsum("rd,rd->r", r, g) + self.f_star, g
 
     def _value_mp(self, w):
         r = [wi - to_mpf(ws) for wi, ws in zip(w, self.w_star)]
@@ -755,16 +769,22 @@ class AdditiveNoise:
 
     def sample(self, w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Stochastic gradients at ``w`` of shape (d,) or (R, d) (same shape back)."""
-        z = rng.standard_normal(w.shape)
         g = self.objective._grad(np.atleast_2d(w)).reshape(w.shape)
+        return self._sample_given_grad(g, rng)
+
+    def _sample_given_grad(self, g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``g + xi`` for an already computed grad F (the engine reuses it)."""
+        z = rng.standard_normal(g.shape)
         if self._diag:
             return g + z * np.sqrt(self.sigma2)
         return g + z @ self._B.T
 
     def sample_mp(self, w: list, rng: np.random.Generator) -> list:
         """One stochastic gradient in mpmath: the same draw as ``sample`` with one run."""
-        z = rng.standard_normal(len(w))
-        g = self.objective._grad_mp(w)
+        return self._sample_given_grad_mp(self.objective._grad_mp(w), rng)
+
+    def _sample_given_grad_mp(self, g: list, rng: np.random.Generator) -> list:
+        z = rng.standard_normal(len(g))
         if self._diag:
             return [gi + mpmath.sqrt(to_mpf(s)) * to_mpf(zi)
                     for gi, s, zi in zip(g, self.sigma2, z)]

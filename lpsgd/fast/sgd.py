@@ -1,0 +1,338 @@
+"""Shrunk and quantised SGD in numpy: R independent runs batched as an (R, d) array.
+
+The iteration is composed from small pure pieces, as optax composes gradient
+transformations (STYLE.md rule 10).  A :class:`Transform` maps a batch of directions
+``u`` (shape ``(R, d)``) at step ``k`` to new directions, drawing any randomness from the
+Generator it is handed:
+
+* :func:`shrink` multiplies by ``q_k`` (a shrinkage schedule, THEORY.md section 1);
+* :func:`add_noise` adds zero-mean Gaussian noise with covariance ``diag(tau2)``
+  (the quantisation noise ``e_k`` of the shrinkage model, ``M_q = sum tau2``);
+* :func:`quantize` rounds to a real format with a rounding mode
+  (:func:`lpsgd.fast.quantize`);
+* :func:`scale_by_stepsize` multiplies by ``mu_k``;
+* :func:`chain` composes them left to right.
+
+:func:`run` performs, for ``k = 1..K-1``::
+
+    g_k      = oracle.sample(w_k)                 # stochastic gradient (or grad F)
+    g~_k     = gradient(g_k)                      # e.g. chain(shrink(q), add_noise(tau2))
+    d_k      = update(scale_by_stepsize(mu)(g~_k))  # update: e.g. quantize the step
+    w_{k+1}  = iterate(w_k - d_k)                 # iterate: e.g. quantize the weights
+
+and records, for every iterate ``k = 1..K``, ``F(w_k) - F*`` and ``||grad F(w_k)||^2``,
+and for every step the measured shrinkage of ``g~_k`` against ``g_k``: the projection
+``<g~, g> / ||g||^2`` and the norm ratio ``||g~|| / ||g||`` (THEORY.md section 5; NaN when
+``g = 0``).
+
+Randomness: one ``numpy.random.default_rng(seed)`` per call; per step the draws are, in
+order, the oracle's, then each piece's in chain order, then ``update``'s and
+``iterate``'s.  :mod:`lpsgd.reference.sgd` makes the same calls with shape ``(d,)``
+instead of ``(1, d)``, which yields the same numbers, so ``runs=1`` runs of the two
+layers with the same seed follow the same sample path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from lpsgd._validate import check_bool
+from lpsgd.errors import InvalidArgument
+from lpsgd.fast.quantize import quantize as _quantize
+from lpsgd.formats import Format, as_format
+from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, as_real_array
+from lpsgd.reference.sgd import check_run_args
+from lpsgd.rounding import rounding_mode
+from lpsgd.schedules import Schedule, as_schedule
+
+__all__ = ["Transform", "shrink", "add_noise", "quantize", "scale_by_stepsize", "chain",
+           "run", "SGDResult", "projection_shrinkage", "norm_ratio", "mc_mean_se"]
+
+Update = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class Transform:
+    """A pure piece of the update: ``init(steps)`` returns ``fn(u, k, rng) -> u``.
+
+    ``init`` receives the number of steps so that schedules are evaluated once; ``fn``
+    is called with the directions (shape ``(R, d)``), the 1-based step ``k`` and the
+    run's Generator, and must not modify ``u`` in place.
+    """
+
+    name: str
+    init: Callable[[int], Update]
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def shrink(q: Schedule | float) -> Transform:
+    """``u -> q_k u`` with ``q`` a number in (0, 1] or a shrinkage schedule."""
+    sched = as_schedule(q, "q", kind="shrinkage")
+
+    def init(steps: int) -> Update:
+        qs = np.array(sched.values(steps))
+        return lambda u, k, rng: qs[k - 1] * u
+
+    return Transform(f"shrink({sched!r})", init)
+
+
+def _variances(tau2) -> np.ndarray:
+    arr = as_real_array("tau2", tau2, ndim=(0, 1), min_value=0.0)
+    return arr
+
+
+def add_noise(tau2) -> Transform:
+    """``u -> u + e`` with ``e ~ N(0, diag(tau2))`` drawn as ``rng.standard_normal(u.shape)``.
+
+    Args:
+        tau2: a variance for every coordinate, or variances of shape (d,) (>= 0).
+    """
+    sd = np.sqrt(_variances(tau2))
+
+    def init(steps: int) -> Update:
+        def fn(u, k, rng):
+            if sd.ndim == 1 and sd.shape[0] != u.shape[-1]:
+                raise InvalidArgument(
+                    f"Expected tau2 to have shape ({u.shape[-1]},) but got shape {sd.shape}")
+            return u + rng.standard_normal(u.shape) * sd
+        return fn
+
+    return Transform(f"add_noise(tau2={tau2!r})", init)
+
+
+def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
+             saturate: bool = False) -> Transform:
+    """Round every component to ``fmt`` with ``rounding`` (stochastic modes draw
+    ``rng.random(u.shape)``); see :func:`lpsgd.fast.quantize`."""
+    f = as_format(fmt)
+    mode = rounding_mode(rounding)
+    saturate = check_bool("saturate", saturate)
+    if not f.fits_binary64:
+        raise InvalidArgument(
+            f"Expected a format that fits binary64 for the fast engine but got fmt={fmt!r}")
+
+    def init(steps: int) -> Update:
+        if mode.is_stochastic:
+            return lambda u, k, rng: _quantize(u, f, mode, rng=rng, saturate=saturate)
+        return lambda u, k, rng: _quantize(u, f, mode, saturate=saturate)
+
+    return Transform(f"quantize({f.name or f!r}, {mode.value!r})", init)
+
+
+def scale_by_stepsize(mu: Schedule | float) -> Transform:
+    """``u -> mu_k u`` with ``mu`` a positive number or a stepsize schedule."""
+    sched = as_schedule(mu, "mu", kind="stepsize")
+
+    def init(steps: int) -> Update:
+        mus = np.array(sched.values(steps))
+        return lambda u, k, rng: mus[k - 1] * u
+
+    return Transform(f"scale_by_stepsize({sched!r})", init)
+
+
+def chain(*transforms: Transform) -> Transform:
+    """Compose pieces left to right: ``chain(a, b)(u) = b(a(u))``."""
+    for i, t in enumerate(transforms):
+        if not isinstance(t, Transform):
+            raise InvalidArgument(
+                f"Expected transforms[{i}] to be a Transform but got {t!r}")
+
+    def init(steps: int) -> Update:
+        fns = [t.init(steps) for t in transforms]
+
+        def fn(u, k, rng):
+            for f in fns:
+                u = f(u, k, rng)
+            return u
+        return fn
+
+    return Transform("chain(" + ", ".join(t.name for t in transforms) + ")", init)
+
+
+def _identity(u, k, rng):
+    return u
+
+
+# -- measured shrinkage and Monte Carlo statistics -------------------------------------------
+def projection_shrinkage(qg: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``<Q(g), g> / ||g||^2`` along the last axis (NaN where ``g = 0``)."""
+    num = np.einsum("...i,...i->...", qg, g)
+    den = np.einsum("...i,...i->...", g, g)
+    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=den > 0)
+
+
+def norm_ratio(qg: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``||Q(g)|| / ||g||`` along the last axis (NaN where ``g = 0``)."""
+    num = np.sqrt(np.einsum("...i,...i->...", qg, qg))
+    den = np.sqrt(np.einsum("...i,...i->...", g, g))
+    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=den > 0)
+
+
+def _measure(gt: np.ndarray, g: np.ndarray, qp: np.ndarray, nr: np.ndarray) -> None:
+    """Write projection shrinkage and norm ratio of each row into ``qp``/``nr``
+    (one pass per inner product; NaN where g = 0)."""
+    gg = np.einsum("rd,rd->r", g, g)
+    ok = gg > 0
+    qp.fill(np.nan)
+    nr.fill(np.nan)
+    np.divide(np.einsum("rd,rd->r", gt, g), gg, out=qp, where=ok)
+    np.sqrt(np.divide(np.einsum("rd,rd->r", gt, gt), gg, out=nr, where=ok), out=nr, where=ok)
+
+
+def mc_mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error over the last axis (runs), ignoring NaN entries.
+
+    The standard error is ``std(ddof=1) / sqrt(n)`` over the n non-NaN runs; it is NaN
+    when fewer than two runs are available.  Infinite entries (diverged runs) make the
+    mean infinite or NaN, as they should.
+    """
+    x = np.asarray(x, dtype=float)
+    ok = ~np.isnan(x)
+    n = ok.sum(axis=-1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = np.where(ok, x, 0.0).sum(axis=-1)
+        mean = np.divide(s, n, out=np.full(n.shape, np.nan), where=n > 0)
+        dev = np.where(ok, x - mean[..., None], 0.0)
+        ss = (dev * dev).sum(axis=-1)
+        var = np.divide(ss, n - 1, out=np.full(n.shape, np.nan), where=n > 1)
+        se = np.sqrt(var / np.maximum(n, 1))
+    return mean, se
+
+
+@dataclasses.dataclass
+class SGDResult:
+    """Trajectory statistics of ``runs`` runs (arrays indexed [k - 1, run]).
+
+    Attributes:
+        gaps: ``F(w_k) - F*`` (``F_inf`` when no minimum is attained), shape (K, runs).
+        grad_norms2: ``||grad F(w_k)||^2``, shape (K, runs).
+        q_proj: measured projection shrinkage of step k, shape (K - 1, runs).
+        norm_ratios: measured norm ratio of step k, shape (K - 1, runs).
+        w_final: the last iterates, shape (runs, d).
+        iterates, gradients, directions: with ``trajectory=True`` the iterates (K, runs, d),
+            the stochastic gradients g_k and the low-precision directions g~_k
+            (K - 1, runs, d); otherwise None.
+        M, M_V: the oracle's variance constants (0 for exact gradients).
+    """
+
+    gaps: np.ndarray
+    grad_norms2: np.ndarray
+    q_proj: np.ndarray
+    norm_ratios: np.ndarray
+    w_final: np.ndarray
+    iterates: np.ndarray | None = None
+    gradients: np.ndarray | None = None
+    directions: np.ndarray | None = None
+    M: float = 0.0
+    M_V: float = 0.0
+
+    @property
+    def runs(self) -> int:
+        return self.gaps.shape[1]
+
+    @property
+    def K(self) -> int:
+        return self.gaps.shape[0]
+
+    def stats(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """Monte Carlo mean and standard error over runs of ``field``, per k."""
+        return mc_mean_se(getattr(self, field))
+
+    @property
+    def gap_mean(self) -> np.ndarray:
+        return self.stats("gaps")[0]
+
+    @property
+    def gap_se(self) -> np.ndarray:
+        return self.stats("gaps")[1]
+
+    @property
+    def grad_norm2_mean(self) -> np.ndarray:
+        return self.stats("grad_norms2")[0]
+
+    @property
+    def grad_norm2_se(self) -> np.ndarray:
+        return self.stats("grad_norms2")[1]
+
+    @property
+    def q_proj_mean(self) -> np.ndarray:
+        return self.stats("q_proj")[0]
+
+    @property
+    def norm_ratio_mean(self) -> np.ndarray:
+        return self.stats("norm_ratios")[0]
+
+
+# -- the run --------------------------------------------------------------------------------
+def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
+        gradient: Transform | None = None, update: Transform | None = None,
+        iterate: Transform | None = None, oracle: AdditiveNoise | Minibatch | None = None,
+        runs: int = 1, seed: int | np.random.Generator = 0,
+        trajectory: bool = False) -> SGDResult:
+    """Run ``runs`` independent SGD runs for ``K - 1`` steps, batched.
+
+    Args:
+        objective: the objective F (its ``f_inf`` defines the gap).
+        w1: the start, shape (d,) (shared by all runs) or (runs, d).
+        K: number of iterates recorded (k = 1..K), i.e. K - 1 steps.
+        mu: stepsize, a positive number or a stepsize schedule.
+        gradient: transform turning g_k into g~_k (default: identity).
+        update: transform applied to the scaled step ``mu_k g~_k`` (e.g. quantize).
+        iterate: transform applied to the new iterate (e.g. quantize the weights).
+        oracle: stochastic-gradient oracle on ``objective``; None uses grad F.
+        runs: number R of independent runs.
+        seed: seed of ``numpy.random.default_rng`` (or a Generator, used as is).
+        trajectory: keep iterates, gradients and directions (memory K R d).
+
+    Returns:
+        :class:`SGDResult`.
+    """
+    w1, K, runs, rng = check_run_args(
+        objective, w1, K, oracle, {"gradient": gradient, "update": update, "iterate": iterate},
+        runs, seed, Transform)
+    trajectory = check_bool("trajectory", trajectory)
+    steps = K - 1
+    g_fn = gradient.init(steps) if gradient is not None else _identity
+    s_fn = scale_by_stepsize(mu).init(steps)
+    u_fn = update.init(steps) if update is not None else _identity
+    i_fn = iterate.init(steps) if iterate is not None else _identity
+    d = objective.d
+    W = np.array(np.broadcast_to(w1, (runs, d)), dtype=np.float64)
+    gaps = np.empty((K, runs))
+    gn2 = np.empty((K, runs))
+    qp = np.empty((steps, runs))
+    nr = np.empty((steps, runs))
+    its = np.empty((K, runs, d)) if trajectory else None
+    gs = np.empty((steps, runs, d)) if trajectory else None
+    ds = np.empty((steps, runs, d)) if trajectory else None
+    f_inf = objective.f_inf
+    # Diverging runs (stepsize above 2/(q L)) overflow to inf/NaN: that is a result to
+    # record, not an error.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, K + 1):
+            value, grad = objective._value_grad(W)
+            gaps[k - 1] = value - f_inf
+            gn2[k - 1] = np.einsum("rd,rd->r", grad, grad)
+            if trajectory:
+                its[k - 1] = W
+            if k == K:
+                break
+            if oracle is None:
+                g = grad
+            elif isinstance(oracle, AdditiveNoise):
+                g = oracle._sample_given_grad(grad, rng)
+            else:
+                g = oracle.sample(W, rng)
+            gt = g_fn(g, k, rng)
+            _measure(gt, g, qp[k - 1], nr[k - 1])
+            if trajectory:
+                gs[k - 1], ds[k - 1] = g, gt
+            W = i_fn(W - u_fn(s_fn(gt, k, rng), k, rng), k, rng)
+    return SGDResult(gaps, gn2, qp, nr, W, its, gs, ds,
+                     M=0.0 if oracle is None else oracle.M,
+                     M_V=0.0 if oracle is None else oracle.M_V)

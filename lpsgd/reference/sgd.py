@@ -1,0 +1,309 @@
+"""Shrunk and quantised SGD in mpmath: the ground truth for :mod:`lpsgd.fast.sgd`.
+
+Same pieces, names, arguments and order of random draws as :mod:`lpsgd.fast.sgd` (read
+its docstring for the iteration).  Here every quantity is an mpmath number at ``DPS``
+decimal digits (set locally with ``mpmath.workdps``; the global precision is never
+touched), the random draws (float64 from the Generator) are used as exact numbers, and
+quantisation goes through the exact :func:`lpsgd.reference.quantize`, which rounds the
+mpf values themselves (no detour through float64).
+
+Runs are made one at a time; with ``runs > 1`` they share one Generator and draw in
+sequence, so only ``runs=1`` follows the same sample path as the fast layer.
+Directions are lists of d mpf (one run); results come back in numpy object arrays of
+mpf shaped like the fast layer's float arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import mpmath
+import numpy as np
+
+from lpsgd._validate import check_bool, check_int
+from lpsgd.errors import InvalidArgument
+from lpsgd.formats import Format, as_format
+from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, as_real_array, check_points
+from lpsgd.reference.quantize import quantize as _quantize
+from lpsgd.rounding import rounding_mode
+from lpsgd.schedules import Schedule, as_schedule, to_mpf
+
+__all__ = ["Transform", "shrink", "add_noise", "quantize", "scale_by_stepsize", "chain",
+           "run", "SGDResult", "projection_shrinkage", "norm_ratio", "mc_mean_se", "DPS"]
+
+#: Working precision (decimal digits) of the exact engine.
+DPS = 50
+
+Update = Callable[[list, int, np.random.Generator], list]
+
+
+@dataclasses.dataclass(frozen=True)
+class Transform:
+    """A pure piece of the update: ``init(steps)`` returns ``fn(u, k, rng) -> u``
+    (``u`` a list of d mpf, ``k`` the 1-based step)."""
+
+    name: str
+    init: Callable[[int], Update]
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def shrink(q: Schedule | float) -> Transform:
+    """``u -> q_k u`` with ``q`` a number in (0, 1] or a shrinkage schedule (exact values)."""
+    sched = as_schedule(q, "q", kind="shrinkage")
+
+    def init(steps: int) -> Update:
+        qs = sched.values_mp(steps)
+        return lambda u, k, rng: [qs[k - 1] * x for x in u]
+
+    return Transform(f"shrink({sched!r})", init)
+
+
+def add_noise(tau2) -> Transform:
+    """``u -> u + e``, ``e_i = sqrt(tau2_i) z_i`` with ``z = rng.standard_normal(d)``."""
+    var = as_real_array("tau2", tau2, ndim=(0, 1), min_value=0.0)
+
+    def init(steps: int) -> Update:
+        def fn(u, k, rng):
+            d = len(u)
+            if var.ndim == 1 and var.shape[0] != d:
+                raise InvalidArgument(
+                    f"Expected tau2 to have shape ({d},) but got shape {var.shape}")
+            sd = [mpmath.sqrt(to_mpf(v)) for v in np.broadcast_to(var, (d,))]
+            z = rng.standard_normal(d)
+            return [x + s * to_mpf(zi) for x, s, zi in zip(u, sd, z)]
+        return fn
+
+    return Transform(f"add_noise(tau2={tau2!r})", init)
+
+
+def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
+             saturate: bool = False) -> Transform:
+    """Round every component exactly to ``fmt`` with ``rounding`` (stochastic modes draw
+    ``rng.random(d)``); see :func:`lpsgd.reference.quantize`."""
+    f = as_format(fmt)
+    mode = rounding_mode(rounding)
+    saturate = check_bool("saturate", saturate)
+
+    def init(steps: int) -> Update:
+        def fn(u, k, rng):
+            x = np.empty(len(u), dtype=object)
+            x[:] = u
+            out = _quantize(x, f, mode, rng=rng if mode.is_stochastic else None,
+                            saturate=saturate)
+            return [to_mpf(v) if not isinstance(v, mpmath.mpf) else v for v in out]
+        return fn
+
+    return Transform(f"quantize({f.name or f!r}, {mode.value!r})", init)
+
+
+def scale_by_stepsize(mu: Schedule | float) -> Transform:
+    """``u -> mu_k u`` with ``mu`` a positive number or a stepsize schedule (exact)."""
+    sched = as_schedule(mu, "mu", kind="stepsize")
+
+    def init(steps: int) -> Update:
+        mus = sched.values_mp(steps)
+        return lambda u, k, rng: [mus[k - 1] * x for x in u]
+
+    return Transform(f"scale_by_stepsize({sched!r})", init)
+
+
+def chain(*transforms: Transform) -> Transform:
+    """Compose pieces left to right: ``chain(a, b)(u) = b(a(u))``."""
+    for i, t in enumerate(transforms):
+        if not isinstance(t, Transform):
+            raise InvalidArgument(f"Expected transforms[{i}] to be a Transform but got {t!r}")
+
+    def init(steps: int) -> Update:
+        fns = [t.init(steps) for t in transforms]
+
+        def fn(u, k, rng):
+            for f in fns:
+                u = f(u, k, rng)
+            return u
+        return fn
+
+    return Transform("chain(" + ", ".join(t.name for t in transforms) + ")", init)
+
+
+def _identity(u, k, rng):
+    return u
+
+
+def projection_shrinkage(qg, g) -> mpmath.mpf:
+    """``<Q(g), g> / ||g||^2`` for one vector (NaN when ``g = 0``)."""
+    den = mpmath.fsum(x * x for x in g)
+    if den == 0:
+        return mpmath.nan
+    return mpmath.fsum(a * b for a, b in zip(qg, g)) / den
+
+
+def norm_ratio(qg, g) -> mpmath.mpf:
+    """``||Q(g)|| / ||g||`` for one vector (NaN when ``g = 0``)."""
+    den = mpmath.fsum(x * x for x in g)
+    if den == 0:
+        return mpmath.nan
+    return mpmath.sqrt(mpmath.fsum(x * x for x in qg) / den)
+
+
+def mc_mean_se(x) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error over the last axis (runs) of an object array of mpf,
+    ignoring NaN entries; the standard error is NaN with fewer than two runs."""
+    x = np.asarray(x, dtype=object)
+    lead = x.shape[:-1]
+    mean = np.empty(lead, dtype=object)
+    se = np.empty(lead, dtype=object)
+    with mpmath.workdps(DPS):
+        for idx in np.ndindex(*lead):
+            vals = [v for v in x[idx] if not mpmath.isnan(v)]
+            n = len(vals)
+            m = mpmath.fsum(vals) / n if n else mpmath.nan
+            mean[idx] = m
+            se[idx] = (mpmath.sqrt(mpmath.fsum((v - m) ** 2 for v in vals) / (n - 1) / n)
+                       if n > 1 else mpmath.nan)
+    return mean, se
+
+
+@dataclasses.dataclass
+class SGDResult:
+    """Same fields as :class:`lpsgd.fast.sgd.SGDResult`, holding mpf in object arrays."""
+
+    gaps: np.ndarray
+    grad_norms2: np.ndarray
+    q_proj: np.ndarray
+    norm_ratios: np.ndarray
+    w_final: np.ndarray
+    iterates: np.ndarray | None = None
+    gradients: np.ndarray | None = None
+    directions: np.ndarray | None = None
+    M: float = 0.0
+    M_V: float = 0.0
+
+    @property
+    def runs(self) -> int:
+        return self.gaps.shape[1]
+
+    @property
+    def K(self) -> int:
+        return self.gaps.shape[0]
+
+    def stats(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        return mc_mean_se(getattr(self, field))
+
+    @property
+    def gap_mean(self) -> np.ndarray:
+        return self.stats("gaps")[0]
+
+    @property
+    def gap_se(self) -> np.ndarray:
+        return self.stats("gaps")[1]
+
+    @property
+    def grad_norm2_mean(self) -> np.ndarray:
+        return self.stats("grad_norms2")[0]
+
+    @property
+    def grad_norm2_se(self) -> np.ndarray:
+        return self.stats("grad_norms2")[1]
+
+    @property
+    def q_proj_mean(self) -> np.ndarray:
+        return self.stats("q_proj")[0]
+
+    @property
+    def norm_ratio_mean(self) -> np.ndarray:
+        return self.stats("norm_ratios")[0]
+
+
+def check_run_args(objective, w1, K, oracle, transforms: dict, runs, seed, transform_cls):
+    """Shared argument checks of both engines; returns (w1, K, runs, rng)."""
+    if not isinstance(objective, Objective):
+        raise InvalidArgument(
+            f"Expected objective to be an lpsgd.objectives.Objective but got "
+            f"objective={objective!r}")
+    w1 = check_points("w1", w1, objective.d)
+    K = check_int("K", K, min_value=1)
+    runs = check_int("runs", runs, min_value=1)
+    if w1.ndim == 2 and w1.shape[0] != runs:
+        raise InvalidArgument(
+            f"Expected w1 to have shape ({objective.d},) or ({runs}, {objective.d}) for "
+            f"runs={runs} but got shape {w1.shape}")
+    if oracle is not None:
+        if not isinstance(oracle, AdditiveNoise | Minibatch):
+            raise InvalidArgument(
+                f"Expected oracle to be an AdditiveNoise or Minibatch oracle (or None) but got "
+                f"oracle={oracle!r}")
+        if oracle.objective is not objective:
+            raise InvalidArgument(
+                "Expected oracle.objective to be the objective being minimised but got an "
+                "oracle built on another objective")
+    for name, t in transforms.items():
+        if t is not None and not isinstance(t, transform_cls):
+            raise InvalidArgument(
+                f"Expected {name} to be a {transform_cls.__module__}.Transform (or None) but "
+                f"got {name}={t!r}")
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    else:
+        rng = np.random.default_rng(check_int("seed", seed, min_value=0))
+    return w1, K, runs, rng
+
+
+def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
+        gradient: Transform | None = None, update: Transform | None = None,
+        iterate: Transform | None = None, oracle: AdditiveNoise | Minibatch | None = None,
+        runs: int = 1, seed: int | np.random.Generator = 0,
+        trajectory: bool = False) -> SGDResult:
+    """Exact twin of :func:`lpsgd.fast.sgd.run` (same arguments and meaning)."""
+    w1, K, runs, rng = check_run_args(
+        objective, w1, K, oracle, {"gradient": gradient, "update": update, "iterate": iterate},
+        runs, seed, Transform)
+    trajectory = check_bool("trajectory", trajectory)
+    steps = K - 1
+    d = objective.d
+    g_fn = gradient.init(steps) if gradient is not None else _identity
+    s_fn = scale_by_stepsize(mu).init(steps)
+    u_fn = update.init(steps) if update is not None else _identity
+    i_fn = iterate.init(steps) if iterate is not None else _identity
+    starts = np.broadcast_to(w1, (runs, d))
+
+    def obj_array(shape):
+        return np.empty(shape, dtype=object)
+
+    gaps, gn2 = obj_array((K, runs)), obj_array((K, runs))
+    qp, nr = obj_array((steps, runs)), obj_array((steps, runs))
+    w_final = obj_array((runs, d))
+    its = obj_array((K, runs, d)) if trajectory else None
+    gs = obj_array((steps, runs, d)) if trajectory else None
+    ds = obj_array((steps, runs, d)) if trajectory else None
+    with mpmath.workdps(DPS):
+        f_inf = objective.f_star_mp
+        for r in range(runs):
+            w = [to_mpf(v) for v in starts[r]]
+            for k in range(1, K + 1):
+                grad = objective._grad_mp(w)
+                gaps[k - 1, r] = objective._value_mp(w) - f_inf
+                gn2[k - 1, r] = mpmath.fsum(x * x for x in grad)
+                if trajectory:
+                    its[k - 1, r] = w
+                if k == K:
+                    break
+                if oracle is None:
+                    g = grad
+                elif isinstance(oracle, AdditiveNoise):
+                    g = oracle._sample_given_grad_mp(grad, rng)
+                else:
+                    g = oracle.sample_mp(w, rng)
+                gt = g_fn(g, k, rng)
+                qp[k - 1, r] = projection_shrinkage(gt, g)
+                nr[k - 1, r] = norm_ratio(gt, g)
+                if trajectory:
+                    gs[k - 1, r], ds[k - 1, r] = g, gt
+                step = u_fn(s_fn(gt, k, rng), k, rng)
+                w = i_fn([a - b for a, b in zip(w, step)], k, rng)
+            w_final[r] = w
+    return SGDResult(gaps, gn2, qp, nr, w_final, its, gs, ds,
+                     M=0.0 if oracle is None else oracle.M,
+                     M_V=0.0 if oracle is None else oracle.M_V)

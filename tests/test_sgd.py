@@ -1,0 +1,300 @@
+"""The SGD engines: exact expectations vs Monte Carlo, fast vs reference, composition."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from lpsgd import schedules
+from lpsgd.fast import expectations as fexp
+from lpsgd.fast import sgd as fast
+from lpsgd.objectives import (AdditiveNoise, CauchyLoss, DenseQuadratic, DiagonalQuadratic,
+                              LeastSquares, LogisticRegression, Minibatch)
+from lpsgd.reference import expectations as rexp
+from lpsgd.reference import sgd as ref
+
+U64 = 2.0 ** -53  # unit roundoff of binary64, 0x1p-53 = 1.1102230246251565e-16
+Z = 5             # Monte Carlo comparisons fail beyond 5 standard errors (THEORY.md)
+
+
+def gamma(n: int) -> float:
+    """gamma_n = n u / (1 - n u): relative error bound of n successive float64 roundings."""
+    return n * U64 / (1 - n * U64)
+
+
+LAM = [0.25, 1.0, 2.0]
+DIAG = DiagonalQuadratic(LAM, w_star=[1.0, -0.5, 0.25])
+W1 = np.array([3.0, 1.0, -2.0])
+SIGMA2 = np.array([0.5, 0.25, 1.0])
+TAU2 = np.array([0.0625, 0.125, 0.0])
+
+Q_SCHEDULES = {
+    "constant": schedules.constant_q(0.5),
+    "random": schedules.random_q(0.25, seed=11),
+    "periodic": schedules.periodic_q([1.0, 0.25, 0.5]),
+    "adversarial": schedules.adversarial_q(0.25, lambdas=LAM, s1=[4.0, 2.25, 5.0625], mu=0.4,
+                                           sigma2=SIGMA2, tau2=TAU2),
+}
+
+
+def _model(mod, q, tau2):
+    return mod.chain(mod.shrink(q), mod.add_noise(tau2))
+
+
+# -- exact expectations vs Monte Carlo -------------------------------------------------------
+@pytest.mark.parametrize("qname", Q_SCHEDULES)
+def test_monte_carlo_matches_exact_recursion_diagonal(qname):
+    q = Q_SCHEDULES[qname]
+    K, R = 40, 4000
+    res = fast.run(DIAG, W1, K=K, mu=0.4, gradient=_model(fast, q, TAU2),
+                   oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), runs=R, seed=2)
+    exact = rexp.quadratic_moments(DIAG, W1, K=K, mu=0.4, q=q, sigma2=SIGMA2, tau2=TAU2)
+    for field, want in (("gaps", exact.gaps), ("grad_norms2", exact.grad_norms2)):
+        mean, se = res.stats(field)
+        assert mean[0] == float(want[0])            # k = 1: deterministic start
+        z = np.abs(mean[1:] - np.array([float(v) for v in want[1:]])) / se[1:]
+        assert z.max() <= Z, (field, int(z.argmax()) + 2, float(z.max()))
+
+
+@pytest.mark.parametrize("mu", [0.3, schedules.diminishing(4.0, 8.0)], ids=["const", "dimin"])
+def test_monte_carlo_matches_exact_recursion_dense(mu):
+    A = DenseQuadratic.random(4, c=0.2, L=2.5, seed=5, w_star=[1.0, 0.0, -1.0, 0.5])
+    cov = np.array([[1.0, 0.25, 0.0, 0.0], [0.25, 0.5, 0.1, 0.0],
+                    [0.0, 0.1, 0.75, 0.0], [0.0, 0.0, 0.0, 0.2]])
+    tau2 = np.array([0.05, 0.0, 0.1, 0.02])
+    q = schedules.periodic_q([0.5, 1.0, 0.75])
+    K, R = 40, 4000
+    w1 = np.array([2.0, -1.0, 0.5, 1.0])
+    res = fast.run(A, w1, K=K, mu=mu, gradient=_model(fast, q, tau2),
+                   oracle=AdditiveNoise(A, cov=cov), runs=R, seed=3)
+    exact = rexp.quadratic_moments(A, w1, K=K, mu=mu, q=q, sigma2=cov, tau2=tau2)
+    mean, se = res.stats("gaps")
+    z = np.abs(mean[1:] - np.array([float(v) for v in exact.gaps[1:]])) / se[1:]
+    assert z.max() <= Z
+
+
+def test_monte_carlo_detects_a_wrong_expectation():
+    """The 5-standard-error check has power: a 10% error in the noise level is caught."""
+    res = fast.run(DIAG, W1, K=60, mu=0.4, gradient=_model(fast, 0.5, TAU2),
+                   oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), runs=4000, seed=4)
+    wrong = fexp.quadratic_moments(DIAG, W1, K=60, mu=0.4, q=0.5, sigma2=1.1 * SIGMA2,
+                                   tau2=TAU2)
+    mean, se = res.stats("gaps")
+    assert (np.abs(mean[1:] - wrong.gaps[1:]) / se[1:]).max() > Z
+
+
+# -- fast vs reference with a derived tolerance ---------------------------------------------
+def _forward_error_bounds(obj, res_ref, mus, qs):
+    """Bounds E_k >= ||w~_k - w_k||_2 for the fast iterates w~ against the exact ones w.
+
+    Derivation (first order in u, same random draws in both layers): the fast layer
+    computes, from w~_k, r = w~ - w*, grad = A r (an inner product of length n_A = 1 for
+    diagonal A, d for dense A), g = grad + sqrt(s) z, g~ = q g + sqrt(t) z', mu g~, and
+    w~ - mu g~.  The longest chain of roundings feeding the step has 7 + n_A operations,
+    so the computed step differs from the exact step at w~_k by at most
+    ``gamma_(7 + n_A) mu (q (|A||r| + |xi|) + |e|)`` componentwise, and the final
+    subtraction adds ``u |w_(k+1)|``: call the 2-norm of this ``delta_k``.  The exact
+    step is affine in w with linear part ``P_k = I - mu_k q_k A``, and ``||P_k||_2 <= 1``
+    when ``0 <= mu_k q_k lambda <= 2``, so ``e_(k+1) = P_k e_k + delta_k`` gives
+    ``E_(k+1) = E_k + delta_k``.  Magnitudes are taken from the exact trajectory; the
+    fast ones differ by O(E_k) (relative 1e-13 here), a second-order effect covered by
+    the factor (1 + 1e-6).
+    """
+    assert max(m * q for m, q in zip(mus, qs)) * obj.L <= 2
+    absA = np.abs(obj.hessian)
+    n_A = 1 if isinstance(obj, DiagonalQuadratic) else obj.d
+    g7 = gamma(7 + n_A)
+    E = [0.0]
+    for k in range(res_ref.K - 1):
+        w = np.array([float(v) for v in res_ref.iterates[k, 0]])
+        w_next = np.array([float(v) for v in res_ref.iterates[k + 1, 0]])
+        g = np.array([float(v) for v in res_ref.gradients[k, 0]])
+        gt = np.array([float(v) for v in res_ref.directions[k, 0]])
+        grad = obj.grad(w)
+        xi = np.abs(g - grad)
+        e = np.abs(gt - qs[k] * g)
+        local = g7 * mus[k] * (qs[k] * (absA @ np.abs(w - obj.w_star) + xi) + e) \
+            + U64 * np.abs(w_next)
+        E.append(E[-1] + float(np.linalg.norm(local)))
+    return np.array(E) * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("kind", ["diagonal", "dense"])
+@pytest.mark.parametrize("mu", [0.4, schedules.diminishing(3.0, 6.0)], ids=["const", "dimin"])
+def test_fast_matches_reference_within_derived_bound(kind, mu):
+    obj = DIAG if kind == "diagonal" else DenseQuadratic.random(
+        3, c=0.25, L=2.0, seed=7, w_star=[1.0, -0.5, 0.25])
+    q = schedules.periodic_q([1.0, 0.5, 0.75])
+    K = 60
+    oracle = AdditiveNoise(obj, sigma2=SIGMA2)
+    r_fast = fast.run(obj, W1, K=K, mu=mu, gradient=_model(fast, q, TAU2), oracle=oracle,
+                      seed=9, trajectory=True)
+    r_ref = ref.run(obj, W1, K=K, mu=mu, gradient=_model(ref, q, TAU2), oracle=oracle,
+                    seed=9, trajectory=True)
+    mus = schedules.as_schedule(mu, "mu", kind="stepsize").values(K - 1)
+    E = _forward_error_bounds(obj, r_ref, mus, q.values(K - 1))
+    w_ref = r_ref.iterates[:, 0].astype(float)
+    # float(mpf) rounds: allow its half ulp on top of the bound
+    err = np.linalg.norm(r_fast.iterates[:, 0] - w_ref, axis=1)
+    assert np.all(err <= E + U64 * np.linalg.norm(w_ref, axis=1))
+    assert err.max() > 0 and E[-1] < 1e-12  # rounding happens; the bound is informative
+    n_A = 1 if kind == "diagonal" else obj.d
+    absA = np.abs(obj.hessian)
+    for k in range(K):
+        exact = float(r_ref.gaps[k, 0])
+        grad_norm = math.sqrt(float(r_ref.grad_norms2[k, 0]))
+        r = np.abs(r_ref.iterates[k, 0].astype(float) - obj.w_star)
+        # |F(w~) - F(w)| <= ||grad F(w)|| E + L E^2 / 2, plus evaluating F in float64:
+        # r (1 rounding), A r (n_A), the sum of d products (d), the halving (exact):
+        # gamma_(d + n_A + 1) |r|^T |A| |r| / 2 (= gamma * gap for diagonal A).
+        tol = (grad_norm * E[k] + obj.L * E[k] ** 2 / 2
+               + gamma(obj.d + n_A + 1) * float(r @ absA @ r) / 2)
+        assert abs(r_fast.gaps[k, 0] - exact) <= tol * (1 + 1e-6)
+
+
+def test_fast_matches_reference_with_quantisers_in_the_loop():
+    """Stochastic rounding of the gradient to bfloat16 and round-to-nearest of the iterate
+    to binary32.  The stochastic decision ``u < frac`` sees frac to within ~2^8 u, so a
+    flip needs u within ~1e-13 of frac (random, negligible).  The iterate rounding sees
+    ``w - mu g~``: with a dyadic stepsize (0.375) that update is exact in float64 (binary32
+    w, bfloat16 g~, 2-bit mu), so both layers round the same number and the quantised
+    directions and iterates are equal bit for bit; the gaps differ only by float64
+    evaluation of F (gamma_(d + 3)).  With a non-dyadic mu (0.4) the float64 rounding of
+    the update can land exactly on a binary32 midpoint (double rounding) and the layers
+    legitimately differ by one binary32 ulp: the second half of the test shows it."""
+    oracle = AdditiveNoise(DIAG, sigma2=SIGMA2)
+    kw = dict(K=40, mu=0.375, oracle=oracle, seed=12, trajectory=True)
+    r_fast = fast.run(DIAG, W1, gradient=fast.chain(fast.shrink(0.5),
+                                                    fast.quantize("bfloat16", "stochastic")),
+                      iterate=fast.quantize("binary32", "nearest_even"), **kw)
+    r_ref = ref.run(DIAG, W1, gradient=ref.chain(ref.shrink(0.5),
+                                                 ref.quantize("bfloat16", "stochastic")),
+                    iterate=ref.quantize("binary32", "nearest_even"), **kw)
+    dirs_ref = r_ref.directions.astype(float)
+    np.testing.assert_array_equal(r_fast.directions, dirs_ref)
+    np.testing.assert_array_equal(r_fast.iterates, r_ref.iterates.astype(float))
+    exact = r_ref.gaps[:, 0].astype(float)
+    assert np.all(np.abs(r_fast.gaps[:, 0] - exact) <= gamma(DIAG.d + 3) * exact)
+    # the iterates really are binary32 numbers and the directions bfloat16 numbers
+    assert np.all(r_fast.iterates.astype(np.float32).astype(float) == r_fast.iterates)
+    bits = r_fast.directions.view(np.uint64) & np.uint64((1 << 45) - 1)
+    assert np.all(bits == 0)
+    # non-dyadic stepsize: double rounding makes the layers differ, by binary32 ulps
+    kw["mu"] = 0.4
+    f2 = fast.run(DIAG, W1, gradient=fast.chain(fast.shrink(0.5),
+                                                fast.quantize("bfloat16", "stochastic")),
+                  iterate=fast.quantize("binary32", "nearest_even"), **kw)
+    r2 = ref.run(DIAG, W1, gradient=ref.chain(ref.shrink(0.5),
+                                              ref.quantize("bfloat16", "stochastic")),
+                 iterate=ref.quantize("binary32", "nearest_even"), **kw)
+    diff = np.abs(f2.iterates - r2.iterates.astype(float))
+    assert diff.max() > 0
+    assert np.all(diff <= 2.0 ** -23 * np.maximum(np.abs(f2.iterates), 1.0) * 40)
+
+
+def test_minibatch_draws_the_same_indices_in_both_layers():
+    ls = LeastSquares.synthetic(30, 3, seed=1)
+    oracle = Minibatch(ls, 4)
+    kw = dict(K=3, mu=0.05, oracle=oracle, seed=21, trajectory=True)
+    r_fast = fast.run(ls, np.zeros(3), **kw)
+    r_ref = ref.run(ls, np.zeros(3), **kw)
+    # from the same w_1 = 0 the first stochastic gradients differ only by float64
+    # evaluation of g_j = (1/b) sum_(i in S) x_ij (x_i^T w - y_i): at w = 0 the residual is
+    # -y_i exactly, then a product, b - 1 additions and a division: gamma_(b + 1) times
+    # (1/b) sum |x_ij y_i| <= max_i |x_ij y_i|
+    g_ref = r_ref.gradients[0, 0].astype(float)
+    scale = np.max(np.abs(ls.X * ls.y[:, None]), axis=0)
+    assert np.all(np.abs(r_fast.gradients[0, 0] - g_ref) <= gamma(4 + 1) * scale)
+    assert np.array_equal(r_fast.gradients[0, 0] != 0, g_ref != 0)
+    # a different seed draws other indices
+    other = fast.run(ls, np.zeros(3), **{**kw, "seed": 22})
+    assert not np.array_equal(other.gradients[0, 0], r_fast.gradients[0, 0])
+
+
+# -- structure of the iteration ---------------------------------------------------------------
+def test_effective_stepsize_equivalence_exact_engine():
+    """No noise, constant q: (mu, q) iterates equal (mu q, 1) iterates in exact arithmetic;
+    the exact layer works at DPS digits, so they agree to ~10^-(DPS - 5)."""
+    for obj in (DIAG, CauchyLoss([0.5, -1.0, 2.0])):
+        a = ref.run(obj, W1, K=30, mu=0.75, gradient=ref.shrink(0.375))
+        b = ref.run(obj, W1, K=30, mu=0.75 * 0.375, gradient=None)
+        c = ref.run(obj, W1, K=30, mu=0.75, gradient=ref.shrink(0.5))
+        tol = mpmath.mpf(10) ** (5 - ref.DPS)
+        for x, y, z in zip(a.w_final[0], b.w_final[0], c.w_final[0]):
+            assert abs(x - y) <= tol * (1 + abs(y))
+        assert any(abs(x - z) > 1e-6 for x, z in zip(a.w_final[0], c.w_final[0]))
+
+
+def test_measured_shrinkage_of_pure_shrink_is_q():
+    q = schedules.periodic_q([1.0, 0.25, 0.625])
+    res = fast.run(DIAG, W1, K=10, mu=0.4, gradient=fast.shrink(q),
+                   oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), runs=5, seed=1)
+    want = np.array(q.values(9))[:, None]
+    # q g costs one rounding per component; the two inner products gamma_(d+1) each
+    np.testing.assert_allclose(res.q_proj, np.broadcast_to(want, res.q_proj.shape),
+                               rtol=2 * gamma(DIAG.d + 2))
+    np.testing.assert_allclose(res.norm_ratios, np.broadcast_to(want, res.q_proj.shape),
+                               rtol=2 * gamma(DIAG.d + 2))
+
+
+def test_measured_shrinkage_of_truncation_within_profile():
+    """toward_zero in bfloat16 (m = 7) on normal-range gradients: every component has
+    rho in (2^7 / (2^7 + 1), 1] (THEORY.md section 5), so the projection does too."""
+    res = fast.run(DIAG, W1, K=30, mu=0.4, gradient=fast.quantize("bfloat16", "toward_zero"),
+                   oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), runs=200, seed=5)
+    assert np.all(res.q_proj > 128 / 129) and np.all(res.q_proj <= 1)
+    assert res.q_proj.min() < 1 - 1e-4      # truncation does shrink
+
+
+def test_stochastic_rounding_is_unbiased_in_the_loop():
+    res = fast.run(DIAG, W1, K=20, mu=0.4, gradient=fast.quantize("float8_e4m3fn",
+                                                                  "stochastic"),
+                   oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), runs=3000, seed=6)
+    mean, se = res.stats("q_proj")
+    # E[<Q(g), g>] = ||g||^2 per step given g; the ratio's mean is 1 up to O(var/||g||^2)
+    # terms that are below 1e-3 here, far inside 5 standard errors of ~1e-3
+    assert np.all(np.abs(mean - 1) <= Z * se + 1e-3)
+
+
+def test_divergence_above_two_over_qL_is_recorded_not_raised():
+    res = fast.run(DIAG, W1, K=2000, mu=2.5, gradient=fast.shrink(0.5), runs=2)
+    # mu q L = 2.5 > 2: the error along lambda = 2 grows by |1 - 2.5| = 1.5 per step
+    assert res.gaps[100, 0] > 1e10 * res.gaps[0, 0]
+    assert not np.isfinite(res.gaps[-1]).all()
+
+
+def test_seed_reproducible_and_runs_independent():
+    kw = dict(K=15, mu=0.3, gradient=_model(fast, 0.5, TAU2),
+              oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), runs=4)
+    a, b = fast.run(DIAG, W1, seed=3, **kw), fast.run(DIAG, W1, seed=3, **kw)
+    c = fast.run(DIAG, W1, seed=4, **kw)
+    np.testing.assert_array_equal(a.gaps, b.gaps)
+    assert not np.array_equal(a.gaps, c.gaps)
+    assert len({tuple(a.gaps[-1])}) == 1 and len(set(a.gaps[-1])) == 4
+    starts = np.tile(W1, (4, 1)) + np.arange(4)[:, None]
+    d = fast.run(DIAG, starts, seed=3, **kw)
+    np.testing.assert_array_equal(d.gaps[0], DIAG.value(starts))
+    assert a.gaps.shape == (15, 4) and a.q_proj.shape == (14, 4) and a.w_final.shape == (4, 3)
+
+
+def test_nonquadratic_objectives_run_in_both_layers():
+    lr = LogisticRegression.synthetic(40, 3, reg=0.1, seed=2)
+    res = fast.run(lr, np.zeros(3), K=50, mu=1.0 / lr.L, oracle=Minibatch(lr, 5), runs=50,
+                   seed=1)
+    assert np.all(res.gaps >= -float(lr.f_star_error) - 4 * U64)
+    assert res.gap_mean[-1] < res.gap_mean[0]
+    cl = CauchyLoss([1.0, -2.0])
+    r1 = fast.run(cl, np.array([0.0, 0.0]), K=20, mu=0.25)
+    r2 = ref.run(cl, np.array([0.0, 0.0]), K=20, mu=0.25)
+    np.testing.assert_allclose(r1.gaps[:, 0], r2.gaps[:, 0].astype(float), rtol=1e-12)
+    assert np.all(np.diff(r1.gaps[:, 0]) <= 0)   # mu <= 1/L: descent on an L-smooth F
+
+
+def test_reference_keeps_mpmath_precision():
+    before = (mpmath.mp.prec, mpmath.mp.dps)
+    ref.run(DIAG, W1, K=5, mu=0.3, gradient=ref.quantize("binary16", "stochastic"),
+            oracle=AdditiveNoise(DIAG, sigma2=SIGMA2))
+    assert (mpmath.mp.prec, mpmath.mp.dps) == before

@@ -373,7 +373,35 @@ class BenchTable:
                 "measured": [dataclasses.asdict(s) for s in self.measured],
                 "skipped": [dataclasses.asdict(s) for s in self.skipped],
                 "size": self.size, "repeat": self.repeat,
-                "reference_size": self.reference_size, "method": self.method}
+                "reference_size": self.reference_size, "method": self.method,
+                "summary": self.summary_lines()}
+
+    def versus(self, peer: str) -> dict[tuple[str, str], float]:
+        """For each (format, mode) that ``peer`` offers: its fastest configuration's min
+        time divided by lpsgd.fast's min time (> 1: lpsgd.fast is faster)."""
+        out: dict[tuple[str, str], float] = {}
+        for r in self.rows:
+            if r.implementation.split(" ")[0] == peer and r.ratio is not None:
+                key = (r.format, r.rounding)
+                out[key] = min(out.get(key, float("inf")), r.ratio)
+        return out
+
+    def summary_lines(self) -> list[str]:
+        """One line per measured peer: on how many shared (format, mode) pairs lpsgd.fast
+        has the smaller min time, and the smallest and largest ratio."""
+        lines = []
+        for s in self.measured:
+            v = self.versus(s.name)
+            if not v:
+                continue
+            faster = sum(r > 1 for r in v.values())
+            lo_key = min(v, key=v.get)
+            hi_key = max(v, key=v.get)
+            lines.append(
+                f"{s.name}: lpsgd.fast has the smaller min time on {faster}/{len(v)} shared "
+                f"(format, mode) pairs; {s.name}/lpsgd.fast from {v[lo_key]:.2f} "
+                f"({' '.join(lo_key)}) to {v[hi_key]:.2f} ({' '.join(hi_key)})")
+        return lines
 
     def text(self) -> str:
         """The table as aligned plain text (what ``lpsgd bench`` prints)."""
@@ -385,6 +413,7 @@ class BenchTable:
             lines.append(f"{r.format:<14} {r.rounding:<17} {r.implementation:<22} {r.n:>8} "
                          f"{r.min_ns:>12.2f} {r.median_ns:>15.2f} {ratio:>13}")
         lines.append("")
+        lines.extend(self.summary_lines())
         lines.append("measured: " + ", ".join(
             ["lpsgd.fast"] + (["lpsgd.reference"] if self.reference_size else [])
             + [f"{s.name} {s.version or ''}".strip() for s in self.measured]))

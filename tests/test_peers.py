@@ -186,6 +186,12 @@ def test_benchmark_rows_and_ratios():
     ref = [r for r in table.rows if r.implementation == "lpsgd.reference"]
     assert [r.n for r in ref] == [8, 8]
     assert table.as_dict()["measured"][0]["name"] == "numpy"
+    (numpy_ratio,) = table.versus("numpy").values()
+    assert numpy_ratio == next(r.ratio for r in table.rows
+                               if r.implementation == "numpy astype(float16)")
+    (line,) = table.summary_lines()
+    assert line.startswith("numpy: lpsgd.fast has the smaller min time on ")
+    assert line in table.text()
 
 
 @pytest.mark.parametrize("kwargs, message", [

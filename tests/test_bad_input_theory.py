@@ -160,6 +160,13 @@ CASES = [
      "Theorem 1's rate 1 - mu*c would be negative"),
     ("asymptotic_slowdown", dict(mu=0.5, c=1.0, q_min=0.5), dict(q_min=Fraction(3, 2)), A,
      "asymptotic_slowdown: shrinkage q_min=3/2 is outside (0, 1]"),
+    # the float64 twins check the same assumptions (and the k array)
+    ("fast.theorem1", T1, dict(mu=0.3), A,
+     "theorem1: stepsize mu=0.3 exceeds 1/(L*M_G)=0.25 (L=4.0, M_G=1+M_V=1)"),
+    ("fast.theorem1", T1, dict(k=np.array([1, 0, 3])), A, "theorem1: iteration k=0 must be >= 1"),
+    ("fast.theorem3", T3, dict(K=np.array([1.0, 2.0])), I,
+     "Expected K to be an integer or an integer array but got K=array([1., 2.])"),
+    ("fast.theorem6", T6, dict(t=float("nan")), I, "Expected t to be a number but got t=nan"),
     ("format_shrinkage", dict(fmt="float8_e4m3fn", rounding="toward_zero", t=0.5),
      dict(rounding="stochastic"), I,
      "Expected a deterministic rounding mode but got rounding='stochastic'; stochastic "
@@ -179,8 +186,11 @@ def _ids():
 @pytest.mark.parametrize("fn,base,change,error,message", CASES, ids=_ids())
 def test_bad_input_raises_with_pinned_message(fn, base, change, error, message):
     args = dict(base, **change)
+    func = theory
+    for part in fn.split("."):
+        func = getattr(func, part)
     with pytest.raises(error) as info:
-        getattr(theory, fn)(**args)
+        func(**args)
     assert type(info.value) is error
     if message.endswith(": "):  # a list of valid names follows; pin the start only
         assert str(info.value).startswith(message)

@@ -489,3 +489,68 @@ def test_public_names():
                                    "format_shrinkage", "stochastic_rounding_constants"}
     for name in theory.__all__:
         assert hasattr(theory, name)
+
+
+# -- the float64 twins (lpsgd.theory.fast) -----------------------------------------------
+FAST_RTOL = 1e-12  # THEORY.md's numpy tolerance; fast.py derives why it suffices here
+
+
+def fast_close(got: np.ndarray, want: list[float]) -> bool:
+    want = np.array(want)
+    return bool(np.all(np.abs(got - want) <= FAST_RTOL * np.abs(want) + 1e-300))
+
+
+def _ks(k: int) -> np.ndarray:
+    return np.array(sorted({1, 2, k, 10 * k}))
+
+
+@given(theorem1_args())
+def test_fast_theorem1_matches_exact(a):
+    ks = _ks(a.pop("k"))
+    got = theory.fast.theorem1(**a, k=ks)
+    assert fast_close(got, [float(theory.theorem1(**a, k=int(k))) for k in ks])
+    assert isinstance(theory.fast.theorem1(**a, k=3), float)
+
+
+@given(theorem2_args())
+def test_fast_theorem2_matches_exact(a):
+    ks = _ks(min(a.pop("k"), 10 ** 5))
+    got = theory.fast.theorem2(**a, k=ks)
+    assert fast_close(got, [float(theory.theorem2(**a, k=int(k))) for k in ks])
+
+
+@given(theorem3_args())
+def test_fast_theorem3_matches_exact(a):
+    Ks = _ks(a.pop("K"))
+    got = theory.fast.theorem3(**a, K=Ks)
+    assert fast_close(got, [float(theory.theorem3(**a, K=int(K))) for K in Ks])
+
+
+@given(theorem4_args())
+def test_fast_theorem4_gives_every_prefix(a):
+    mus = a.pop("mus")
+    got = theory.fast.theorem4(**a, mus=mus)
+    assert fast_close(got, [float(theory.theorem4(**a, mus=mus[:K]))
+                            for K in range(1, len(mus) + 1)])
+
+
+@given(ratio_args(), st.floats(min_value=0.0, max_value=10.0), st.integers(1, 100))
+def test_fast_theorems_5_and_6_match_exact(a, t, d):
+    ks = _ks(a.pop("k"))
+    got5 = theory.fast.theorem5(**a, k=ks)
+    assert fast_close(got5, [float(theory.theorem5(**a, k=int(k))) for k in ks])
+    got6 = theory.fast.theorem6(**a, t=t, d=d, k=ks)
+    assert fast_close(got6, [float(theory.theorem6(**a, t=t, d=d, k=int(k))) for k in ks])
+
+
+def test_fast_theorem7_matches_exact():
+    kw = dict(L=3.0, c=0.5, d=7, M=0.75, M_V=0.2, fmt="float8_e5m2", mu=0.25, gap=2.25)
+    ks = np.arange(1, 400, 7)
+    got = theory.fast.theorem7(**kw, k=ks)
+    assert fast_close(got, [float(theory.theorem7(**kw, k=int(k))) for k in ks])
+
+
+def test_fast_rate_zero_is_exact():
+    # mu c q_min = 1: r = 0, so the bound is gap at k = 1 and the floor afterwards.
+    kw = dict(L=1.0, c=1.0, M=1.0, M_V=0.0, M_q=0.0, mu=1.0, q_min=1.0, q_max=1.0, gap=3.0)
+    assert list(theory.fast.theorem1(**kw, k=np.array([1, 2, 50]))) == [3.0, 0.5, 0.5]

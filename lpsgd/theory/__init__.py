@@ -27,4 +27,6 @@ __all__ = ["Bound", "PRECISION", "EXACT_BITS_LIMIT",
            "theorem1", "theorem2", "theorem3", "theorem4", "theorem5", "theorem6",
            "theorem7", "theorem1_schedule", "theorem3_schedule",
            "format_shrinkage", "stochastic_rounding_constants",
-           "iterations_to_eps", "slowdown_ratio", "asymptotic_slowdown"]
+           "iterations_to_eps", "slowdown_ratio", "asymptotic_slowdown", "fast"]
+
+from lpsgd.theory import fast  # noqa: E402  (float64 curves; imports the names above)

@@ -1,0 +1,79 @@
+"""format_shrinkage against a brute-force enumeration of the format's values.
+
+For a format with subnormals, let 0 = v_0 < v_1 < ... < v_n = X_max be its non-negative
+finite values.  THEORY.md section 5 gives rho(x) = Q(x)/x piecewise on [v_i, v_{i+1}]:
+
+* toward zero: rho = v_i / x on [v_i, v_{i+1}), so
+  q_lo(t) = min(1, min{v_i / v_{i+1} : v_{i+1} > t}) (approached, not attained), q_hi = 1;
+* nearest (ties even): rho = v_i / x below the midpoint m_i and v_{i+1} / x above it, so
+  for t not a midpoint q_lo(t) = min(1, min{v_i / m_i : m_i > t}) and
+  q_hi = max{v_{i+1} / m_i} = 2 (at i = 0: values just above s/2 become s).
+
+Both modes are symmetric in sign, so the positive half decides.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+import lpsgd.theory as theory
+from lpsgd.formats import Format, preset
+
+shrinkage = pytest.importorskip("lpsgd.shrinkage")
+
+FORMATS = [preset("float8_e4m3fn"), preset("float8_e5m2"), preset("float6_e3m2fn"),
+           preset("float4_e2m1fn"), Format(3, 1), Format(2, 2, inf=False, nan=False)]
+
+
+def positive_values(fmt: Format) -> list[Fraction]:
+    vals = {Fraction(v) for v in fmt.codes() if v == v and abs(v) != float("inf")}
+    return sorted(v for v in vals if v >= 0)
+
+
+def brute_q_lo(vals: list[Fraction], t: Fraction, rounding: str) -> Fraction:
+    out = Fraction(1)
+    for lo, hi in zip(vals, vals[1:]):
+        edge = hi if rounding == "toward_zero" else (lo + hi) / 2
+        if edge > t:
+            out = min(out, lo / edge)
+    return out
+
+
+def thresholds(fmt: Format, vals: list[Fraction]) -> list[Fraction]:
+    s, x_max = fmt.subnormal_spacing, fmt.x_max
+    ts = [Fraction(0), s / 3, s, 3 * s / 2 + s / 7, fmt.n_min, fmt.n_min * Fraction(5, 4),
+          Fraction(1), x_max / 3, vals[-2], x_max]
+    return sorted({t for t in ts if 0 <= t <= x_max})
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=str)
+@pytest.mark.parametrize("rounding", ["toward_zero", "nearest_even"])
+def test_format_shrinkage_matches_enumeration(fmt, rounding):
+    vals = positive_values(fmt)
+    mids = {(a + b) / 2 for a, b in zip(vals, vals[1:])}
+    for t in thresholds(fmt, vals):
+        if rounding != "toward_zero" and t in mids:
+            continue  # at a tie the value of Q(t) itself enters; not enumerated here
+        q_lo, q_hi = theory.format_shrinkage(fmt, rounding, t)
+        assert q_lo == brute_q_lo(vals, t, rounding), (fmt, rounding, t)
+        assert q_hi == (1 if rounding == "toward_zero" else 2), (fmt, rounding)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=str)
+def test_toward_zero_normal_range_shrinkage_is_the_theory_constant(fmt):
+    # THEORY.md section 5: in the normal range rho in (2^m / (2^m + 1), 1].
+    m = fmt.man_bits
+    q_lo, _ = theory.format_shrinkage(fmt, "toward_zero", fmt.n_min)
+    assert q_lo == Fraction(2 ** m, 2 ** m + 1)
+
+
+def test_format_shrinkage_feeds_theorem6():
+    fmt = preset("float8_e4m3fn")
+    t = fmt.n_min
+    q_lo, q_hi = theory.format_shrinkage(fmt, "toward_zero", t)
+    b = theory.theorem6(L=2, c=1, d=4, mu=Fraction(1, 2) / q_hi, t=t, q_lo=q_lo, q_hi=q_hi,
+                        gap=5, k=10)
+    Ft = 4 * t * t / 2
+    assert b.exact == Ft + (1 - Fraction(1, 2) * q_lo) ** 9 * (5 - Ft)

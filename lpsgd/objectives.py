@@ -69,12 +69,12 @@ def as_real_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None
         raise InvalidArgument(
             f"Expected {name} to have shape {tuple(shape)} but got shape {arr.shape}")
     if arr.size and not np.all(np.isfinite(arr)):
-        bad = arr[~np.isfinite(arr)].ravel()[0]
+        bad = float(arr[~np.isfinite(arr)].ravel()[0])
         raise InvalidArgument(f"Expected {name} to be finite but got {name} containing {bad!r}")
     if min_value is not None and arr.size and arr.min() < min_value:
         raise InvalidArgument(
             f"Expected {name} >= {min_value} elementwise but got {name} containing "
-            f"{arr.min()!r}")
+            f"{float(arr.min())!r}")
     return arr
 
 
@@ -524,7 +524,7 @@ class LogisticRegression(_FiniteSum):
     def __init__(self, X, y, reg) -> None:
         self._init_data(X, y)
         if not np.all(np.abs(self.y) == 1.0):
-            bad = self.y[np.abs(self.y) != 1.0][0]
+            bad = float(self.y[np.abs(self.y) != 1.0][0])
             raise InvalidArgument(f"Expected y in {{-1, +1}} but got y containing {bad!r}")
         self.reg = float(check_real("reg", reg, min_value=0))
         G = self.X.T @ self.X

@@ -468,7 +468,7 @@ def _check_stochastic(fn, fmt: Format, mode: RoundingMode, x: np.ndarray,
 
     # Exact probability of the larger-magnitude neighbour.
     random_idx = np.flatnonzero(~fixed & ~outside)
-    p = np.array([_p_upper(float(xs[i]), float(lo[i]), float(hi[i]), mode, fmt)
+    p = np.array([_p_upper(float(xs[i]), mode, fmt)
                   for i in random_idx])
     f = counts_hi[random_idx] / draws
     # Half the false-alarm budget goes to the per-input tests, a quarter to each pooled
@@ -525,7 +525,7 @@ def _check_stochastic(fn, fmt: Format, mode: RoundingMode, x: np.ndarray,
                 notes.append(f"lpsgd.fast and lpsgd.reference disagree at x={float(xs[i])!r}")
                 continue
             confirmed += 1
-            pi = _p_upper(float(xs[i]), float(lo[i]), float(hi[i]), mode, fmt)
+            pi = _p_upper(float(xs[i]), mode, fmt)
             span = float(hi[i]) - float(lo[i])
             mean = sums[i] / draws
             var = max(sumsq[i] / draws - mean * mean, 0.0)
@@ -592,19 +592,21 @@ def _bernstein(variance: float, alpha: float) -> float:
     return ell / 3 + math.sqrt(ell * ell / 9 + 2 * variance * ell)
 
 
-def _p_upper(x: float, lo: float, hi: float, mode: RoundingMode, fmt: Format) -> float:
-    """Exact probability (as the nearest float) that ``x`` goes to ``hi`` (FORMATS.md)."""
+def _p_upper(x: float, mode: RoundingMode, fmt: Format) -> float:
+    """Exact probability (as the nearest float) that ``x`` goes up in magnitude.
+
+    FORMATS.md: ``stochastic`` rounds up with probability equal to the exact fraction of
+    the spacing at x (the spacing of x's binade, or s below N_min, as if the exponent
+    range went on above X_max); ``stochastic_equal`` with probability 1/2.  Flushing
+    (no subnormals) and overflow act on the rounded value afterwards, so they change
+    which value "up" is, not its probability.
+    """
     if mode is RoundingMode.STOCHASTIC_EQUAL:
         return 0.5
-    a, b = Fraction(abs(x)), Fraction(abs(lo))
-    if math.isfinite(hi):
-        c = Fraction(abs(hi))
-    else:
-        # Rounding up past X_max: the spacing is that of the top binade, as if the
-        # exponent range went on (the outcome itself is inf).
-        _, e = math.frexp(abs(lo))
-        c = b + Fraction(2) ** (e - 1 - fmt.man_bits)
-    return float((a - b) / (c - b))
+    a = Fraction(abs(x))
+    _, e = math.frexp(abs(x))
+    n = a / Fraction(2) ** (max(e - 1, fmt.e_min) - fmt.man_bits)
+    return float(n - (n.numerator // n.denominator))
 
 
 def _kl(f: np.ndarray, p: np.ndarray) -> np.ndarray:

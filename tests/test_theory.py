@@ -554,3 +554,14 @@ def test_fast_rate_zero_is_exact():
     # mu c q_min = 1: r = 0, so the bound is gap at k = 1 and the floor afterwards.
     kw = dict(L=1.0, c=1.0, M=1.0, M_V=0.0, M_q=0.0, mu=1.0, q_min=1.0, q_max=1.0, gap=3.0)
     assert list(theory.fast.theorem1(**kw, k=np.array([1, 2, 50]))) == [3.0, 0.5, 0.5]
+
+
+def test_sequences_may_be_iterators():
+    kw = dict(L=4, M=1, M_V=0, M_q=0.5, q_min=0.5, q_max=1, gap=3)
+    mus = [0.1, 0.2, 0.05]
+    want = theory.theorem4(**kw, mus=mus)
+    assert theory.theorem4(**kw, mus=iter(mus)) == want
+    assert list(theory.fast.theorem4(**kw, mus=iter(mus))) == list(
+        theory.fast.theorem4(**kw, mus=mus))
+    with pytest.raises(AssumptionError, match=r"mus\[1\]=0.3 exceeds"):
+        theory.theorem4(**kw, mus=(m for m in [0.1, 0.3]))

@@ -159,6 +159,7 @@ class Checker:
         self.theorem = theorem
         self.assumptions: list[str] = []
         self.shown: dict[str, str] = {}
+        self.raw: dict[str, list[Any]] = {}  # sequence items as given, for messages
         self.prec = PRECISION
 
     def _track(self, q: Fraction | None) -> None:
@@ -195,6 +196,7 @@ class Checker:
             self._track(q)
             out.append(q)
         self.shown[name] = f"{len(out)} values"
+        self.raw[name] = items
         return out
 
     def require(self, ok: bool, holds: str, fails: str) -> None:

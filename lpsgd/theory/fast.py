@@ -17,7 +17,7 @@ within ``(K + 4) u`` relative.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -83,9 +83,11 @@ def theorem3(*, L, M, M_V, M_q, mu, q_min, q_max, gap, K) -> np.ndarray | float:
 
 def theorem4(*, L, M, M_V, M_q, mus: Sequence, q_min, q_max, gap) -> np.ndarray:
     """Theorem 4 for every prefix ``mus[:K]``, K = 1..len(mus)."""
+    if not isinstance(mus, np.ndarray | str | bytes) and isinstance(mus, Iterable):
+        mus = list(mus)  # an iterator is read twice below
     b = _exact.theorem4(L=L, M=M, M_V=M_V, M_q=M_q, mus=mus, q_min=q_min, q_max=q_max,
                         gap=gap)
-    m = np.asarray(list(mus), dtype=np.float64)
+    m = np.asarray(mus, dtype=np.float64)
     s2 = float(b.terms["sum_mu_squared"])
     coef = float(b.terms["noise_term"]) / s2 if s2 > 0 else 0.0  # L B / q_min
     return float(b.terms["start_term"]) + coef * np.cumsum(m * m)

@@ -12,12 +12,11 @@ from fractions import Fraction
 
 import mpmath
 
-from lpsgd.errors import AssumptionError, InvalidArgument
+from lpsgd._validate import check_real
+from lpsgd.errors import InvalidArgument
 from lpsgd.formats import Format, as_format
 from lpsgd.rounding import RoundingMode, rounding_mode
-from lpsgd.theory._core import (PAPER, Bound, Checker, affine_power, num, show, to_fraction,
-                                to_mpf)
-from lpsgd._validate import check_int, check_real
+from lpsgd.theory._core import PAPER, Bound, Checker, affine_power, num, to_fraction, to_mpf
 
 __all__ = ["theorem5", "theorem6", "theorem7", "format_shrinkage",
            "stochastic_rounding_constants"]

@@ -224,7 +224,7 @@ def theorem4(*, L: Real, M: Real, M_V: Real, M_q: Real, mus: Sequence[Real], q_m
                         (("q_min", q_min), ("q_max", q_max), ("gap", gap)))
     M_G = _common(ck, L_, M_, MV, Mq)
     ck.shrinkage(qmin, qmax)
-    _check_stepsizes(ck, mus, mus_, L_, M_G)
+    _check_stepsizes(ck, mus_, L_, M_G)
     ck.gap(gap_, "F(w_1) - F_inf")
     B = qmax ** 2 * M_ + Mq
     s2 = _sum_squares(mus_)
@@ -234,11 +234,10 @@ def theorem4(*, L: Real, M: Real, M_V: Real, M_q: Real, mus: Sequence[Real], q_m
                     terms={"start_term": start, "noise_term": noise, "sum_mu_squared": s2})
 
 
-def _check_stepsizes(ck: Checker, raw: Sequence[Real], mus: list[Fraction], L: Fraction,
-                     M_G: Fraction) -> None:
+def _check_stepsizes(ck: Checker, mus: list[Fraction], L: Fraction, M_G: Fraction) -> None:
     """Every mu_k in (0, 1/(L M_G)]; names the first offender; records one assumption."""
     limit = 1 / (L * M_G)
-    raw = list(raw)
+    raw = ck.raw["mus"]
     for i, m in enumerate(mus):
         if not 0 < m <= limit:
             ck.stepsize(f"mus[{i}]", m, limit, "1/(L*M_G)",
@@ -268,10 +267,9 @@ def _schedule(ck: Checker, mus: Sequence[Real], qs: Sequence[Real], *,
     return mus_, qs_
 
 
-def _check_schedule(ck: Checker, mus: Sequence[Real], mus_: list[Fraction],
-                    qs: Sequence[Real], qs_: list[Fraction], L: Fraction,
+def _check_schedule(ck: Checker, mus_: list[Fraction], qs_: list[Fraction], L: Fraction,
                     M_G: Fraction) -> None:
-    raw_q = list(qs)
+    raw_q = ck.raw["qs"]
     for i, q in enumerate(qs_):
         if not 0 < q <= 1:
             s = show(raw_q[i])
@@ -279,7 +277,7 @@ def _check_schedule(ck: Checker, mus: Sequence[Real], mus_: list[Fraction],
     if qs_:
         ck.assumptions.append(f"every shrinkage qs[k] in (0, 1] (min {num(min(qs_))}, "
                               f"max {num(max(qs_))})")
-        _check_stepsizes(ck, mus, mus_, L, M_G)
+        _check_stepsizes(ck, mus_, L, M_G)
 
 
 def theorem1_schedule(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real,
@@ -321,7 +319,7 @@ def theorem1_schedule(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real,
     mus_, qs_ = _schedule(ck, mus, qs, allow_empty=True)
     _common(ck, L_, M_, MV, Mq)
     ck.strong_convexity(c_, L_)
-    _check_schedule(ck, mus, mus_, qs, qs_, L_, M_G)
+    _check_schedule(ck, mus_, qs_, L_, M_G)
     ck.gap(gap_)
     factors = [1 - m * c_ * q for m, q in zip(mus_, qs_)]
     adds = [L_ * m * m * (q * q * M_ + Mq) / 2 for m, q in zip(mus_, qs_)]
@@ -378,7 +376,7 @@ def theorem3_schedule(*, L: Real, M: Real, M_q: Real, mus: Sequence[Real],
     M_G = 1 + MV
     mus_, qs_ = _schedule(ck, mus, qs, allow_empty=False)
     _common(ck, L_, M_, MV, Mq)
-    _check_schedule(ck, mus, mus_, qs, qs_, L_, M_G)
+    _check_schedule(ck, mus_, qs_, L_, M_G)
     ck.gap(gap_, "F(w_1) - F_inf")
     noise = L_ * sum((m * m * (q * q * M_ + Mq) for m, q in zip(mus_, qs_)), Fraction(0))
     start = 2 * gap_

@@ -178,6 +178,7 @@ def test_finds_deterministic_rounding_sold_as_stochastic():
     assert conf.kinds.get("statistics", 0) > 0
     m = next(d for d in conf.details if d.kind == "statistics")
     assert m.freq_hi in (0.0, 1.0) and 0 < m.p_hi < 1 and m.draws == 200
+    assert conf.confirmed >= 1  # the two outcomes re-derived with lpsgd.reference
 
 
 def test_finds_a_small_pooled_bias():

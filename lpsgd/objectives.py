@@ -744,7 +744,8 @@ class AdditiveNoise:
                     f"Expected sigma2 to have shape ({d},) but got shape {s.shape}")
             self.sigma2 = s
             self.cov = np.diag(s)
-            self._B = np.diag(np.sqrt(s))
+            self._sd = np.sqrt(s)
+            self._B = np.diag(self._sd)
             self._diag = True
         else:
             C = as_real_array("cov", cov, shape=(d, d))
@@ -776,7 +777,9 @@ class AdditiveNoise:
         """``g + xi`` for an already computed grad F (the engine reuses it)."""
         z = rng.standard_normal(g.shape)
         if self._diag:
-            return g + z * np.sqrt(self.sigma2)
+            z *= self._sd      # in place: the batched engine's arrays are large
+            z += g
+            return z
         return g + z @ self._B.T
 
     def sample_mp(self, w: list, rng: np.random.Generator) -> list:

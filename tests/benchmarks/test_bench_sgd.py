@@ -1,0 +1,100 @@
+"""Speed of the batched engine (run by `make bench`; skipped in the default run).
+
+Targets from the issue, printed as ratios (and stored in the benchmark's extra_info),
+never asserted: timing on a shared machine is not a correctness property.
+
+1. Batched vs looped: ``lpsgd.fast.sgd.run`` with R = 10^4 runs, d = 100, K = 100 and
+   float8_e4m3fn stochastic rounding of the gradient, against the same engine called
+   once per run (per-run cost measured on ``LOOP_RUNS`` runs): target >= 100x.
+2. A quantised step against an unquantised numpy step on the same (R, d) batch:
+   target <= 3x.  Measured twice: the bare update ``w - mu Q(g)`` vs ``w - mu g``, and
+   whole engine steps (gradient, gap and shrinkage bookkeeping included) with and
+   without the quantiser.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from lpsgd.fast import quantize as fast_quantize
+from lpsgd.fast import sgd
+from lpsgd.objectives import AdditiveNoise, DiagonalQuadratic
+
+pytestmark = pytest.mark.bench
+
+R, D, K = 10_000, 100, 100
+LOOP_RUNS = 30
+FMT, MODE = "float8_e4m3fn", "stochastic"
+
+
+def _problem():
+    obj = DiagonalQuadratic.from_range(D, c=0.01, L=1.0)
+    oracle = AdditiveNoise(obj, sigma2=1e-4)
+    w1 = np.ones(D)
+    return obj, oracle, w1
+
+
+def _best_of(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+@pytest.mark.parametrize("noise", ["additive_noise", "exact_gradient"])
+def test_bench_batched_vs_looped_runs(benchmark, noise):
+    obj, oracle, w1 = _problem()
+    oracle = oracle if noise == "additive_noise" else None
+    grad = sgd.quantize(FMT, MODE)
+
+    def batched():
+        return sgd.run(obj, w1, K=K, mu=0.5, gradient=grad, oracle=oracle, runs=R, seed=1)
+
+    res = benchmark.pedantic(batched, rounds=1, iterations=1)
+    assert res.gaps.shape == (K, R)
+    t_batched = benchmark.stats.stats.min
+
+    t0 = time.perf_counter()
+    for s in range(LOOP_RUNS):
+        sgd.run(obj, w1, K=K, mu=0.5, gradient=grad, oracle=oracle, runs=1, seed=s)
+    per_run_loop = (time.perf_counter() - t0) / LOOP_RUNS
+    per_run_batched = t_batched / R
+    ratio = per_run_loop / per_run_batched
+    benchmark.extra_info.update(per_run_batched_s=per_run_batched, per_run_loop_s=per_run_loop,
+                                speedup=ratio, target=">= 100")
+    print(f"\n[{noise}] batched R={R}, d={D}, K={K}, {FMT} {MODE}: {t_batched:.3f} s "
+          f"({per_run_batched * 1e6:.1f} us/run); looped: {per_run_loop * 1e3:.2f} ms/run; "
+          f"speedup {ratio:.1f}x (target >= 100x)")
+
+
+def test_bench_quantised_step_vs_numpy_step(benchmark):
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((R, D))
+    g = rng.standard_normal((R, D)) * 0.1
+    mu = 0.5
+    qrng = np.random.default_rng(1)
+
+    def quantised():
+        return w - mu * fast_quantize(g, FMT, MODE, rng=qrng)
+
+    def plain():
+        return w - mu * g
+
+    benchmark.pedantic(quantised, rounds=5, iterations=1)
+    t_q = benchmark.stats.stats.min
+    t_p = _best_of(plain, 5)
+
+    obj, oracle, w1 = _problem()
+    steps = 11
+    t_eq = _best_of(lambda: sgd.run(obj, w1, K=steps, mu=mu, gradient=sgd.quantize(FMT, MODE),
+                                    oracle=oracle, runs=R, seed=2), 2)
+    t_ep = _best_of(lambda: sgd.run(obj, w1, K=steps, mu=mu, oracle=oracle, runs=R, seed=2), 2)
+    benchmark.extra_info.update(bare_ratio=t_q / t_p, engine_ratio=t_eq / t_ep, target="<= 3")
+    print(f"\nbare step on ({R}, {D}): quantised {t_q * 1e3:.2f} ms vs numpy {t_p * 1e3:.2f} ms"
+          f" -> {t_q / t_p:.1f}x; engine step: {t_eq / (steps - 1) * 1e3:.2f} ms vs "
+          f"{t_ep / (steps - 1) * 1e3:.2f} ms -> {t_eq / t_ep:.2f}x (target <= 3x)")

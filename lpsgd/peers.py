@@ -168,10 +168,11 @@ def _qtorch_make(mod, fmt, mode, seed):
     import torch  # qtorch works on torch tensors (float32)
 
     quant = importlib.import_module("qtorch.quant")
-    gen_seed = seed
+    # qtorch's stochastic rounding draws from torch's global generator and takes no
+    # generator argument, so seeding it (once, here) is the only way to reproduce a run.
+    torch.manual_seed(seed)
 
     def fn(x):
-        torch.manual_seed(gen_seed)  # qtorch draws from torch's global generator
         t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
         out = quant.float_quantize(t, exp=fmt.exp_bits, man=fmt.man_bits,
                                    rounding=_QTORCH_MODES[mode.value])

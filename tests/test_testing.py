@@ -12,8 +12,8 @@ import pytest
 import lpsgd.fast
 import lpsgd.reference
 from lpsgd.errors import InvalidArgument
-from lpsgd.formats import Format, preset
-from lpsgd.rounding import DETERMINISTIC_MODES
+from lpsgd.formats import PRESETS, Format, preset
+from lpsgd.rounding import DETERMINISTIC_MODES, ROUNDING_MODES
 from lpsgd.testing import (
     KINDS,
     Conformance,
@@ -80,6 +80,21 @@ def test_lpsgd_fast_stochastic_passes_the_statistical_check(mode, fmt):
     assert conf.method == "statistical"
     assert conf.mismatches == 0, conf.summary()
     assert conf.checked > 100 and conf.draws == 1000
+
+
+SWEEP_FORMATS = [*PRESETS.values(), Format(4, 3, subnormals=False),
+                 Format(3, 2, inf=False, nan=True), Format(5, 2, subnormals=False, inf=False,
+                                                         nan=False)]
+
+
+@pytest.mark.parametrize("mode", ROUNDING_MODES)
+@pytest.mark.parametrize("fmt", SWEEP_FORMATS, ids=lambda f: f.label)
+def test_lpsgd_fast_conforms_for_every_preset_and_mode(fmt, mode):
+    rng = np.random.default_rng(11)
+    kw = {"rng": rng} if mode.startswith("stochastic") else {}
+    conf = check_quantizer(lambda x: lpsgd.fast.quantize(x, fmt, mode, **kw), fmt, mode,
+                           examples=500, draws=300, max_inputs=150)
+    assert conf.mismatches == 0, conf.summary()
 
 
 # -------------------------------------------------------------- planted defects (deterministic)

@@ -298,3 +298,23 @@ def test_reference_keeps_mpmath_precision():
     ref.run(DIAG, W1, K=5, mu=0.3, gradient=ref.quantize("binary16", "stochastic"),
             oracle=AdditiveNoise(DIAG, sigma2=SIGMA2))
     assert (mpmath.mp.prec, mpmath.mp.dps) == before
+
+
+def test_update_quantisation_makes_every_step_a_format_number():
+    """With update=quantize(...), w_k - w_(k+1) = Q(mu_k g~_k): in the exact layer the
+    difference of consecutive iterates is exactly a bfloat16 number (8 significant bits)."""
+    res = ref.run(DIAG, W1, K=12, mu=0.3, update=ref.quantize("bfloat16", "nearest_even"),
+                  oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), seed=3, trajectory=True)
+    with mpmath.workdps(ref.DPS):
+        for k in range(11):
+            for a, b in zip(res.iterates[k, 0], res.iterates[k + 1, 0]):
+                step = a - b
+                assert step == 0 or mpmath.frexp(step)[0] * 2 ** 8 % 1 == 0
+                assert float(step) == step  # representable, so the float check applies
+    steps = (res.iterates[:-1, 0] - res.iterates[1:, 0]).astype(float)
+    assert np.all(steps.astype(np.float32).view(np.uint32) & np.uint32(0xFFFF) == 0)
+    # without the update quantiser the steps are not bfloat16 numbers
+    plain = ref.run(DIAG, W1, K=12, mu=0.3, oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), seed=3,
+                    trajectory=True)
+    steps = (plain.iterates[:-1, 0] - plain.iterates[1:, 0]).astype(float)
+    assert np.any(steps.astype(np.float32).view(np.uint32) & np.uint32(0xFFFF) != 0)

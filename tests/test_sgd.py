@@ -318,3 +318,28 @@ def test_update_quantisation_makes_every_step_a_format_number():
                     trajectory=True)
     steps = (plain.iterates[:-1, 0] - plain.iterates[1:, 0]).astype(float)
     assert np.any(steps.astype(np.float32).view(np.uint32) & np.uint32(0xFFFF) != 0)
+
+
+def test_measured_shrinkage_uses_the_shrinkage_module_definitions():
+    """The engines' fused measurements equal lpsgd.shrinkage's projection_shrinkage and
+    norm_ratio on the recorded (g_k, g~_k).  Both sides sum d products in float64 in
+    different orders: each inner product is within gamma_d of exact, so the ratios agree
+    to 2 gamma_d + u relative (the norm ratio, a square root, to half of that plus u)."""
+    shrinkage = pytest.importorskip("lpsgd.shrinkage")
+    kw = dict(K=25, mu=0.4, oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), seed=8, trajectory=True)
+    r_fast = fast.run(DIAG, W1, gradient=fast.quantize("float8_e4m3fn", "toward_zero"),
+                      runs=50, **kw)
+    want_p = shrinkage.projection_shrinkage(r_fast.directions, r_fast.gradients)
+    want_n = shrinkage.norm_ratio(r_fast.directions, r_fast.gradients)
+    tol = 2 * gamma(DIAG.d) + U64
+    np.testing.assert_allclose(r_fast.q_proj, want_p, rtol=tol)
+    np.testing.assert_allclose(r_fast.norm_ratios, want_n, rtol=tol)
+    assert np.any(r_fast.q_proj < 1)
+    r_ref = ref.run(DIAG, W1, gradient=ref.quantize("float8_e4m3fn", "toward_zero"), **kw)
+    g = r_ref.gradients[:, 0].astype(float)
+    gt = r_ref.directions[:, 0].astype(float)   # float8 numbers: exact as float64
+    # g rounded to float64 (relative u per component) moves the ratios by <= 2u + gamma_d
+    np.testing.assert_allclose(r_ref.q_proj[:, 0].astype(float),
+                               shrinkage.projection_shrinkage(gt, g), rtol=tol + 4 * U64)
+    np.testing.assert_allclose(r_ref.norm_ratios[:, 0].astype(float),
+                               shrinkage.norm_ratio(gt, g), rtol=tol + 4 * U64)

@@ -25,6 +25,22 @@ and for every step the measured shrinkage of ``g~_k`` against ``g_k``: the proje
 ``<g~, g> / ||g||^2`` and the norm ratio ``||g~|| / ||g||`` (THEORY.md section 5; NaN when
 ``g = 0``).
 
+Example (the shrinkage model of THEORY.md, 1000 runs)::
+
+    from lpsgd import schedules
+    from lpsgd.fast import sgd
+    from lpsgd.objectives import AdditiveNoise, DiagonalQuadratic
+
+    F = DiagonalQuadratic([0.5, 1.0, 2.0])
+    res = sgd.run(F, [1.0, 1.0, 1.0], K=100, mu=0.3,
+                  gradient=sgd.chain(sgd.shrink(schedules.random_q(0.25, seed=1)),
+                                     sgd.add_noise(1e-3)),
+                  oracle=AdditiveNoise(F, sigma2=0.01), runs=1000, seed=0)
+    res.gap_mean, res.gap_se          # E[F(w_k) - F*] estimates, k = 1..100
+
+and with a real quantiser in the loop: ``gradient=sgd.quantize("float8_e4m3fn",
+"stochastic")``, ``update=sgd.quantize("bfloat16")`` or ``iterate=sgd.quantize(...)``.
+
 Randomness: one ``numpy.random.default_rng(seed)`` per call; per step the draws are, in
 order, the oracle's, then each piece's in chain order, then ``update``'s and
 ``iterate``'s.  :mod:`lpsgd.reference.sgd` makes the same calls with shape ``(d,)``
@@ -49,7 +65,7 @@ from lpsgd.rounding import rounding_mode
 from lpsgd.schedules import Schedule, as_schedule
 
 __all__ = ["Transform", "shrink", "add_noise", "quantize", "scale_by_stepsize", "chain",
-           "run", "SGDResult", "projection_shrinkage", "norm_ratio", "mc_mean_se"]
+           "run", "SGDResult", "mc_mean_se"]
 
 Update = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
 
@@ -81,18 +97,13 @@ def shrink(q: Schedule | float) -> Transform:
     return Transform(f"shrink({sched!r})", init)
 
 
-def _variances(tau2) -> np.ndarray:
-    arr = as_real_array("tau2", tau2, ndim=(0, 1), min_value=0.0)
-    return arr
-
-
 def add_noise(tau2) -> Transform:
     """``u -> u + e`` with ``e ~ N(0, diag(tau2))`` drawn as ``rng.standard_normal(u.shape)``.
 
     Args:
         tau2: a variance for every coordinate, or variances of shape (d,) (>= 0).
     """
-    sd = np.sqrt(_variances(tau2))
+    sd = np.sqrt(as_real_array("tau2", tau2, ndim=(0, 1), min_value=0.0))
 
     def init(steps: int) -> Update:
         def fn(u, k, rng):
@@ -159,23 +170,15 @@ def _identity(u, k, rng):
 
 
 # -- measured shrinkage and Monte Carlo statistics -------------------------------------------
-def projection_shrinkage(qg: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """``<Q(g), g> / ||g||^2`` along the last axis (NaN where ``g = 0``)."""
-    num = np.einsum("...i,...i->...", qg, g)
-    den = np.einsum("...i,...i->...", g, g)
-    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=den > 0)
-
-
-def norm_ratio(qg: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """``||Q(g)|| / ||g||`` along the last axis (NaN where ``g = 0``)."""
-    num = np.sqrt(np.einsum("...i,...i->...", qg, qg))
-    den = np.sqrt(np.einsum("...i,...i->...", g, g))
-    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=den > 0)
-
-
 def _measure(gt: np.ndarray, g: np.ndarray, qp: np.ndarray, nr: np.ndarray) -> None:
-    """Write projection shrinkage and norm ratio of each row into ``qp``/``nr``
-    (one pass per inner product; NaN where g = 0)."""
+    """Write projection shrinkage and norm ratio of each row into ``qp``/``nr``.
+
+    Same definitions as :func:`lpsgd.shrinkage.projection_shrinkage` and
+    :func:`lpsgd.shrinkage.norm_ratio` (NaN where g = 0; a test pins the agreement), fused
+    here into three inner products written into preallocated rows: on a (10^4, 100)
+    batch this is several times cheaper than the general functions, and it runs at
+    every step.
+    """
     gg = np.einsum("rd,rd->r", g, g)
     ok = gg > 0
     qp.fill(np.nan)

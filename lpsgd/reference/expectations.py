@@ -25,7 +25,7 @@ from typing import NamedTuple
 import mpmath
 import numpy as np
 
-from lpsgd._validate import check_int
+from lpsgd._validate import check_int, check_real
 from lpsgd.errors import AssumptionError, InvalidArgument
 from lpsgd.objectives import DenseQuadratic, DiagonalQuadratic, as_real_array
 from lpsgd.schedules import as_schedule, to_mpf
@@ -171,7 +171,6 @@ def _check_stable(etas_lam, mu, q) -> None:
 
 
 def _floor_args(objective, mu, q, sigma2, tau2):
-    from lpsgd._validate import check_real
     diagonal, A = _parse_quadratic(objective)
     d = objective.d
     mu = check_real("mu", mu, min_value=0, exclude_min=True)

@@ -30,7 +30,7 @@ from lpsgd.rounding import rounding_mode
 from lpsgd.schedules import Schedule, as_schedule, to_mpf
 
 __all__ = ["Transform", "shrink", "add_noise", "quantize", "scale_by_stepsize", "chain",
-           "run", "SGDResult", "projection_shrinkage", "norm_ratio", "mc_mean_se", "DPS"]
+           "run", "SGDResult", "mc_mean_se", "DPS"]
 
 #: Working precision (decimal digits) of the exact engine.
 DPS = 50
@@ -132,16 +132,18 @@ def _identity(u, k, rng):
     return u
 
 
-def projection_shrinkage(qg, g) -> mpmath.mpf:
-    """``<Q(g), g> / ||g||^2`` for one vector (NaN when ``g = 0``)."""
+def _projection_mp(qg, g) -> mpmath.mpf:
+    """``<Q(g), g> / ||g||^2`` for one vector, in mpmath (NaN when ``g = 0``): the exact
+    twin of :func:`lpsgd.shrinkage.projection_shrinkage`."""
     den = mpmath.fsum(x * x for x in g)
     if den == 0:
         return mpmath.nan
     return mpmath.fsum(a * b for a, b in zip(qg, g)) / den
 
 
-def norm_ratio(qg, g) -> mpmath.mpf:
-    """``||Q(g)|| / ||g||`` for one vector (NaN when ``g = 0``)."""
+def _norm_ratio_mp(qg, g) -> mpmath.mpf:
+    """``||Q(g)|| / ||g||`` for one vector, in mpmath (NaN when ``g = 0``): the exact twin
+    of :func:`lpsgd.shrinkage.norm_ratio`."""
     den = mpmath.fsum(x * x for x in g)
     if den == 0:
         return mpmath.nan
@@ -297,8 +299,8 @@ def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
                 else:
                     g = oracle.sample_mp(w, rng)
                 gt = g_fn(g, k, rng)
-                qp[k - 1, r] = projection_shrinkage(gt, g)
-                nr[k - 1, r] = norm_ratio(gt, g)
+                qp[k - 1, r] = _projection_mp(gt, g)
+                nr[k - 1, r] = _norm_ratio_mp(gt, g)
                 if trajectory:
                     gs[k - 1, r], ds[k - 1, r] = g, gt
                 step = u_fn(s_fn(gt, k, rng), k, rng)

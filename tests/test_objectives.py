@@ -112,6 +112,7 @@ def test_least_squares_f_star():
     ls = LeastSquares.synthetic(30, 5, seed=11)
     w_ls = np.linalg.lstsq(ls.X, ls.y, rcond=None)[0]
     assert abs(ls.f_star - float(ls.value(w_ls))) <= 1e-12 * max(ls.f_star, 1e-300)
+    assert ls.f_star_error < mpmath.mpf(10) ** -60
     with mpmath.workdps(50):
         g = ls.grad_mp(ls.w_star_mp)
         assert max(abs(x) for x in g) < mpmath.mpf(10) ** -40

@@ -13,6 +13,7 @@ Strategies that build objectives or schedules import :mod:`lpsgd.objectives` /
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from fractions import Fraction
 from typing import Any
@@ -202,11 +203,11 @@ def ties_for(fmt: Format) -> st.SearchStrategy[float]:
             if not math.isfinite(base):
                 base = float(np.finfo(np.float64).max)
             out = base if where == "tie" else float(
-                np.nextafter(base, -math.inf if where == "below" else math.inf))
+                math.nextafter(base, -math.inf if where == "below" else math.inf))
         elif where == "tie":
             out = exact
         else:
-            out = float(np.nextafter(exact, -math.inf if where == "below" else math.inf))
+            out = math.nextafter(exact, -math.inf if where == "below" else math.inf)
         return -out if neg else out
     return tie()
 
@@ -224,19 +225,22 @@ def _edges(fmt: Format) -> list[float]:
             continue
         if not math.isfinite(f) or f == 0:
             continue
-        for v in (f, float(np.nextafter(f, 0.0)), float(np.nextafter(f, math.inf))):
+        for v in (f, math.nextafter(f, 0.0), math.nextafter(f, math.inf)):
             if math.isfinite(v):
                 out.update((v, -v))
     return sorted(out)
 
 
-def _stress(fmt: Format) -> list[float]:
+@functools.lru_cache(maxsize=256)
+def _stress(fmt: Format) -> tuple[float, ...]:
     try:
         import lpsgd.stress as stress
     except ImportError:  # the stress generator is optional for the strategies
-        return []
-    vals = stress.stress_values(fmt, max_values=4096)
-    return [float(v) for v in np.asarray(vals, dtype=np.float64)]
+        return ()
+    # nextafter(float64 max, inf) = inf is intended there; numpy flags it as overflow.
+    with np.errstate(over="ignore"):
+        vals = stress.stress_values(fmt, max_values=1024)
+    return tuple(float(v) for v in np.asarray(vals, dtype=np.float64))
 
 
 def values_for(fmt: Format | str, *, allow_nan: bool = True,
@@ -280,7 +284,7 @@ def values_for(fmt: Format | str, *, allow_nan: bool = True,
         st.floats(-n_min, n_min, allow_subnormal=True) if n_min > 0 else st.just(0.0),
         st.floats(allow_nan=allow_nan, allow_infinity=allow_infinity),
     ]
-    stress_vals = st.deferred(lambda: st.sampled_from(_stress(fmt) or [0.0]))
+    stress_vals = st.deferred(lambda: st.sampled_from(_stress(fmt) or (0.0,)))
     parts.insert(1, stress_vals)
     return st.one_of(parts).filter(keep)
 
@@ -375,7 +379,7 @@ def admissible_stepsize(L: float, M_G: float = 1.0, scale: float = 1.0) -> float
     bound = Fraction(scale) / (Fraction(L) * Fraction(M_G))
     mu = float(bound)
     while Fraction(mu) > bound:
-        mu = float(np.nextafter(mu, 0.0))
+        mu = math.nextafter(mu, 0.0)
     return mu
 
 
@@ -413,11 +417,11 @@ def diminishing_stepsizes(*, L: float, c: float, q_min: float, M_G: float = 1.0,
         excess, slack = args
         beta = float(Fraction(1) / (Fraction(c) * Fraction(q_min)) * (1 + Fraction(excess)))
         while Fraction(beta) * Fraction(c) * Fraction(q_min) <= 1:
-            beta = float(np.nextafter(beta, math.inf))
+            beta = math.nextafter(beta, math.inf)
         need = Fraction(beta) * Fraction(L) * Fraction(M_G) - 1
         gamma = float(max(need, Fraction(0)) + Fraction(slack))
         while gamma <= 0 or Fraction(gamma) < need:
-            gamma = float(np.nextafter(gamma, math.inf))
+            gamma = math.nextafter(gamma, math.inf)
         return beta, gamma
     return st.tuples(_dyadic(2.0 ** -6, max_excess), _dyadic(2.0 ** -6, 8.0)).map(build)
 

@@ -1,0 +1,115 @@
+"""The suite can fail: every mutant of :mod:`lpsgd.mutants` is refuted (THEORY.md section 6).
+
+Each test substitutes one mutant for its public function, runs the properties listed for
+it under the active Hypothesis profile (derandomized under ``ci``, so the refutation is
+deterministic) and asserts that one of them fails.  The falsifying example Hypothesis
+prints (its ``__notes__``) is recorded with :func:`lpsgd.record.mutant` for the report.
+
+While a mutant is in place, :func:`lpsgd.record.observe` is replaced by a version that
+still targets the ratio (so the search steers towards the violation) but records
+nothing: the ratios a mutant produces are not the properties' results.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import pytest
+
+import lpsgd.mutants as mutants
+import lpsgd.record as record
+
+
+def _observe_quietly(name, observed, bound, **context):
+    r = record.ratio(observed, bound)
+    if math.isfinite(r):
+        try:
+            import hypothesis
+
+            hypothesis.target(r, label=name)
+        except Exception:  # outside a test, or this label already targeted
+            pass
+    return r
+
+
+def _property(spec: str):
+    module, func = spec.split("::")
+    return getattr(importlib.import_module(module), func)
+
+
+def _counterexample(exc: BaseException) -> str:
+    parts = [str(exc).strip()]
+    for e in [exc, *getattr(exc, "exceptions", [])]:
+        parts.extend(str(n) for n in getattr(e, "__notes__", []))
+    return "\n".join(p for p in parts if p)
+
+
+def _refute(name: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the properties of mutant ``name`` with the mutant in place; return the
+    counterexample text of the first one that fails (pytest.fail if none does)."""
+    mutant = mutants.MUTANTS[name]
+    module, attr = mutant.resolve()
+    monkeypatch.setattr(module, attr, mutant.build(getattr(module, attr)))
+    monkeypatch.setattr(record, "observe", _observe_quietly)
+    for spec in mutant.properties:
+        prop = _property(spec)
+        try:
+            prop()
+        except (AssertionError, BaseExceptionGroup) as exc:
+            text = f"{spec} failed:\n{_counterexample(exc)}"
+            monkeypatch.undo()
+            record.mutant(name, True, text)
+            return text
+    monkeypatch.undo()
+    record.mutant(name, False, None)
+    pytest.fail(f"mutant {name!r} ({mutant.description}) survived {mutant.properties}")
+
+
+def test_mutant_registry_complete():
+    """Every mutant has a test here, and every target and property exists."""
+    tests = {n[len("test_mutant_"):] for n in globals() if n.startswith("test_mutant_")}
+    assert set(mutants.MUTANTS) <= tests
+    for m in mutants.MUTANTS.values():
+        module, attr = m.resolve()
+        assert callable(getattr(module, attr))
+        for spec in m.properties:
+            assert callable(_property(spec))
+
+
+def test_mutant_theorem1_rate_without_q(monkeypatch):
+    assert "test_theorem1_exact_quadratic" in _refute("theorem1_rate_without_q", monkeypatch)
+
+
+def test_mutant_theorem1_floor_without_q(monkeypatch):
+    assert "test_theorem1" in _refute("theorem1_floor_without_q", monkeypatch)
+
+
+def test_mutant_theorem1_without_M_q(monkeypatch):
+    assert "test_theorem1" in _refute("theorem1_without_M_q", monkeypatch)
+
+
+def test_mutant_theorem3_without_M_q(monkeypatch):
+    assert "test_theorem3" in _refute("theorem3_without_M_q", monkeypatch)
+
+
+def test_mutant_theorem1_no_stepsize_check(monkeypatch):
+    assert "test_theorem1_any_stepsize" in _refute("theorem1_no_stepsize_check",
+                                                   monkeypatch)
+
+
+def test_mutant_theorem6_q_lo_one(monkeypatch):
+    assert "test_theorem6" in _refute("theorem6_q_lo_one", monkeypatch)
+
+
+def test_mutant_quantize_ties_away(monkeypatch):
+    assert "test_fast_matches_reference" in _refute("quantize_ties_away", monkeypatch)
+
+
+def test_mutant_quantize_overflow_saturates(monkeypatch):
+    assert "test_fast_matches_reference" in _refute("quantize_overflow_saturates",
+                                                    monkeypatch)
+
+
+def test_mutant_quantize_stochastic_no_randomness(monkeypatch):
+    assert "test_stochastic" in _refute("quantize_stochastic_no_randomness", monkeypatch)

@@ -1,0 +1,251 @@
+"""Theorems 1-4 of THEORY.md section 2 against the exact expectations on quadratics.
+
+The ground truth is the second-moment recursion of THEORY.md section 4
+(:func:`lpsgd.reference.expectations.quadratic_moments`), evaluated in mpmath at 50
+digits: there is no sampling error, so a bound below an expectation is a counterexample.
+The only tolerance is MP_RTOL, covering the rounding of 50-digit arithmetic (the bounds
+are equalities at k = 1 and, for d = 1 at mu q L = 1, at some later k too).
+
+Every theorem is called through its module (``theory.theorem1(...)``) so that a mutant
+substituted in :mod:`lpsgd.theory` is what runs.  Each example records the worst
+observed/bound ratio over k >= 2 (k = 1 is an identity) with every constant needed to
+replay it.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+import lpsgd.record as record
+import lpsgd.reference.expectations as expectations
+import lpsgd.schedules as schedules
+import lpsgd.strategies as lst
+import lpsgd.theory as theory
+from lpsgd.errors import AssumptionError
+
+#: Relative tolerance of comparisons against the 50-digit mpmath recursion.
+MP_RTOL = mpmath.mpf("1e-40")
+#: Largest number of iterates per example.
+MAX_K = 40
+
+
+def _mp(x) -> mpmath.mpf:
+    if isinstance(x, Fraction):
+        return mpmath.mpf(x.numerator) / x.denominator
+    return mpmath.mpf(x)
+
+
+def _check(name: str, pairs: list[tuple[int, mpmath.mpf, mpmath.mpf]], **context) -> None:
+    """Assert observed <= bound (1 + MP_RTOL) for every (k, observed, bound); record the
+    worst ratio over k >= 2 (over all k when there is only k = 1)."""
+    __tracebackhide__ = True
+    with mpmath.workdps(60):
+        ratios = [(obs / b if b > 0 else (mpmath.inf if obs > 0 else mpmath.mpf(0)), k, obs, b)
+                  for k, obs, b in pairs]
+        tail = [r for r in ratios if r[1] >= 2] or ratios
+        worst = max(tail, key=lambda r: r[0])
+        bad = [(k, obs, b) for _, k, obs, b in ratios if obs > b * (1 + MP_RTOL)]
+    record.observe(name, float(worst[2]), float(worst[3]), k=worst[1], **context)
+    if bad:
+        k, obs, b = bad[0]
+        msg = (f"{name}: observed {mpmath.nstr(obs, 20)} > bound {mpmath.nstr(b, 20)} at "
+               f"k={k} ({len(bad)} violations); constants: {context}")
+        note(msg)
+        raise AssertionError(msg)
+
+
+def _q_extremes(sched, steps: int) -> tuple[float, float]:
+    """q_min, q_max over the steps k = 1..steps that the compared iterates depend on."""
+    steps = max(steps, 1)
+    return sched.min_value(steps), sched.max_value(steps)
+
+
+def _context(problem, **extra) -> dict:
+    ctx = problem.replay()
+    ctx.update({k: (repr(v) if not isinstance(v, int | float | str | list | tuple) else v)
+                for k, v in extra.items()})
+    return ctx
+
+
+@st.composite
+def _fixed_step_case(draw, *, adversarial: bool = True):
+    problem = draw(lst.quadratic_sgd_problems())
+    L = problem.objective.L
+    mu = draw(lst.stepsizes(L=L))
+    kinds = None if adversarial else ("constant", "random", "periodic")
+    sched = draw(lst.shrinkage_schedules(problem=problem, mu=mu, kinds=kinds))
+    K = draw(st.one_of(st.integers(1, 8), st.integers(1, MAX_K)))
+    return problem, mu, sched, K
+
+
+@settings(max_examples=60)
+@given(_fixed_step_case())
+def test_theorem1_exact_quadratic(case):
+    """Theorem 1: E[F(w_k) - F*] <= F_q + r^(k-1) (gap - F_q), fixed stepsize."""
+    problem, mu, sched, K = case
+    obj = problem.objective
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K, mu=mu, q=sched,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    q_min, q_max = _q_extremes(sched, K - 1)
+    gap = mom.gaps[0]
+    consts = dict(L=obj.L, c=obj.c, M=problem.M, M_V=0, M_q=problem.M_q, mu=mu,
+                  q_min=q_min, q_max=q_max, gap=gap)
+    note(f"schedule={sched!r} q={sched.values(max(K - 1, 1))} K={K}")
+    pairs = [(k, mom.gaps[k - 1], theory.theorem1(**consts, k=k).value)
+             for k in range(1, K + 1)]
+    _check("test_theorem1_exact_quadratic", pairs,
+           **_context(problem, mu=mu, schedule=sched, K=K, q_min=q_min, q_max=q_max))
+
+
+@st.composite
+def _diminishing_case(draw):
+    problem = draw(lst.quadratic_sgd_problems())
+    obj = problem.objective
+    K = draw(st.one_of(st.integers(1, 8), st.integers(1, MAX_K)))
+    sched = draw(lst.shrinkage_schedules(kinds=("constant", "random", "periodic")))
+    q_min, q_max = _q_extremes(sched, K - 1)
+    beta, gamma = draw(lst.diminishing_stepsizes(L=obj.L, c=obj.c, q_min=q_min))
+    return problem, beta, gamma, sched, K, q_min, q_max
+
+
+@settings(max_examples=60)
+@given(_diminishing_case())
+def test_theorem2_exact_quadratic(case):
+    """Theorem 2: E[F(w_k) - F*] <= nu / (gamma + k), mu_k = beta / (gamma + k)."""
+    problem, beta, gamma, sched, K, q_min, q_max = case
+    obj = problem.objective
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K,
+                                         mu=schedules.diminishing(beta, gamma), q=sched,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    gap = mom.gaps[0]
+    consts = dict(L=obj.L, c=obj.c, M=problem.M, M_V=0, M_q=problem.M_q, beta=beta,
+                  gamma=gamma, q_min=q_min, q_max=q_max, gap=gap)
+    note(f"schedule={sched!r} q={sched.values(max(K - 1, 1))} K={K}")
+    pairs = [(k, mom.gaps[k - 1], theory.theorem2(**consts, k=k).value)
+             for k in range(1, K + 1)]
+    _check("test_theorem2_exact_quadratic", pairs,
+           **_context(problem, beta=beta, gamma=gamma, schedule=sched, K=K, q_min=q_min,
+                      q_max=q_max))
+
+
+@settings(max_examples=60)
+@given(_fixed_step_case())
+def test_theorem3_exact_quadratic(case):
+    """Theorem 3: (1/K) sum_k E||grad F(w_k)||^2 <= L mu B / q_min + 2 gap / (K mu q_min)."""
+    problem, mu, sched, K = case
+    obj = problem.objective
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K, mu=mu, q=sched,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    # The proof telescopes up to F(w_{K+1}): q_1..q_K enter.
+    q_min, q_max = _q_extremes(sched, K)
+    gap = mom.gaps[0]
+    consts = dict(L=obj.L, M=problem.M, M_V=0, M_q=problem.M_q, mu=mu, q_min=q_min,
+                  q_max=q_max, gap=gap)
+    note(f"schedule={sched!r} q={sched.values(K)} K={K}")
+    pairs = []
+    with mpmath.workdps(60):
+        total = mpmath.mpf(0)
+        for k in range(1, K + 1):
+            total += mom.grad_norms2[k - 1]
+            pairs.append((k, total / k, theory.theorem3(**consts, K=k).value))
+    _check("test_theorem3_exact_quadratic", pairs,
+           **_context(problem, mu=mu, schedule=sched, K=K, q_min=q_min, q_max=q_max))
+
+
+@st.composite
+def _stepsize_sequence_case(draw):
+    problem = draw(lst.quadratic_sgd_problems())
+    L = problem.objective.L
+    K = draw(st.one_of(st.integers(1, 8), st.integers(1, MAX_K)))
+    if draw(st.booleans()):
+        mu = draw(lst.stepsizes(L=L))
+        stepsize = schedules.constant(mu)
+    else:
+        gamma = draw(st.one_of(st.just(2.0 ** -4), st.floats(2.0 ** -4, 64.0)))
+        beta = draw(st.sampled_from([1.0, 0.5, 0.25])) * (gamma + 1) / L
+        # Exactly admissible: mu_1 = beta / (gamma + 1) <= 1 / L.
+        while Fraction(beta) / (Fraction(gamma) + 1) > 1 / Fraction(L):
+            beta = float(Fraction(beta) * (1 - Fraction(1, 2 ** 50)))
+        stepsize = schedules.diminishing(beta, gamma)
+    sched = draw(lst.shrinkage_schedules(problem=problem, mu=stepsize))
+    return problem, stepsize, sched, K
+
+
+def _exact_mus(stepsize, K: int) -> list[Fraction]:
+    if isinstance(stepsize, schedules.Diminishing):
+        b, g = Fraction(stepsize.beta), Fraction(stepsize.gamma)
+        return [b / (g + k) for k in range(1, K + 1)]
+    return [Fraction(v) for v in stepsize.values(K)]
+
+
+@settings(max_examples=60)
+@given(_stepsize_sequence_case())
+def test_theorem4_exact_quadratic(case):
+    """Theorem 4: sum_k mu_k E||grad F(w_k)||^2 <= (2/q_min) gap + (L B/q_min) sum mu_k^2."""
+    problem, stepsize, sched, K = case
+    obj = problem.objective
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K, mu=stepsize, q=sched,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    q_min, q_max = _q_extremes(sched, K)
+    mus = _exact_mus(stepsize, K)
+    gap = mom.gaps[0]
+    note(f"stepsize={stepsize!r} schedule={sched!r} q={sched.values(K)} K={K}")
+    pairs = []
+    with mpmath.workdps(60):
+        total = mpmath.mpf(0)
+        for k in range(1, K + 1):
+            total += _mp(mus[k - 1]) * mom.grad_norms2[k - 1]
+            b = theory.theorem4(L=obj.L, M=problem.M, M_V=0, M_q=problem.M_q,
+                                mus=mus[:k], q_min=q_min, q_max=q_max, gap=gap)
+            pairs.append((k, total, b.value))
+    _check("test_theorem4_exact_quadratic", pairs,
+           **_context(problem, stepsize=stepsize, schedule=sched, K=K, q_min=q_min,
+                      q_max=q_max))
+
+
+@st.composite
+def _any_stepsize_case(draw):
+    problem = draw(lst.quadratic_sgd_problems(max_dim=3))
+    L = problem.objective.L
+    q = draw(lst.shrinkage_levels(min_value=2.0 ** -3))
+    # mu from a sixteenth of 2/(q L) to twice it: admissible, stable but inadmissible,
+    # and divergent stepsizes.
+    frac = draw(st.one_of(st.sampled_from([0.5, 1.0, 1.5, 2.0]), st.floats(2.0 ** -4, 2.0)))
+    mu = float(Fraction(frac) * 2 / (Fraction(q) * Fraction(L)))
+    K = draw(st.integers(2, 24))
+    return problem, mu, q, K
+
+
+@settings(max_examples=60)
+@given(_any_stepsize_case())
+def test_theorem1_any_stepsize(case):
+    """Theorem 1 for any stepsize: either it refuses (AssumptionError) or its bound holds.
+
+    Stepsizes above 1/(L M_G) break admissibility; above 2/(q L) SGD diverges, so a
+    theorem that forgot its stepsize check is refuted here.
+    """
+    problem, mu, q, K = case
+    obj = problem.objective
+    consts = dict(L=obj.L, c=obj.c, M=problem.M, M_V=0, M_q=problem.M_q, mu=mu, q_min=q,
+                  q_max=q)
+    try:
+        theory.theorem1(**consts, gap=float(obj.value(np.array(problem.w1))) - obj.f_star, k=1)
+    except AssumptionError as exc:
+        note(f"refused: {exc}")
+        # A refusal must only happen for inadmissible stepsizes (everything else here
+        # satisfies the assumptions).
+        assert Fraction(mu) * Fraction(obj.L) > 1, f"refused an admissible case: {exc}"
+        record.observe("test_theorem1_any_stepsize", 0.0, 1.0, refused=True, mu=mu, q=q)
+        return
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K, mu=mu, q=q,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    gap = mom.gaps[0]
+    pairs = [(k, mom.gaps[k - 1], theory.theorem1(**consts, gap=gap, k=k).value)
+             for k in range(1, K + 1)]
+    _check("test_theorem1_any_stepsize", pairs,
+           **_context(problem, mu=mu, q=q, K=K))

@@ -61,6 +61,10 @@ from lpsgd import record
 
 def test_mutant_rate():
     record.mutant("rate", True, {"q_min": 0.25})
+
+
+def test_mutant_registry_ok():
+    assert True  # a check of the suite itself: records no mutant
 '''
 
 UNREFUTED = '''
@@ -142,7 +146,8 @@ def test_report_folder_is_complete_and_matches_pytest(failing_suite, tmp_path, t
     assert data["ok"] is False and rep.ok is False
 
     props = {p["name"]: p for p in data["properties"]}
-    assert set(props) == {"test_prop_half", "test_prop_param", "test_prop_fails"}
+    assert set(props) == {"test_prop_half", "test_prop_param", "test_prop_fails",
+                          "test_mutant_registry_ok"}
     assert props["test_prop_half"]["status"] == "pass"
     assert props["test_prop_param"]["status"] == "pass"
     assert props["test_prop_param"]["tests"] == 3
@@ -156,6 +161,7 @@ def test_report_folder_is_complete_and_matches_pytest(failing_suite, tmp_path, t
     assert props["test_prop_half"]["examples"] == 25
 
     muts = {m["name"]: m for m in data["mutants"]}
+    assert set(muts) == {"rate", "floor"}
     assert muts["rate"]["refuted"] is True
     assert muts["rate"]["counterexample"] == {"q_min": 0.25}
     assert muts["floor"]["refuted"] is False

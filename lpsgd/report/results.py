@@ -68,8 +68,8 @@ def summarize_suite(suite: SuiteResult) -> dict[str, Any]:
 
     A property fails when any of its items failed or errored; a property whose items were
     all skipped goes to "skipped" (it was not checked, so it neither holds nor fails).
-    A mutant is refuted when its test passed and it recorded ``refuted=True`` (a mutant
-    test that recorded nothing counts as refuted only if its test passed).
+    A mutant is refuted when its test passed and it recorded ``refuted=True``; a test of
+    the mutant file that passed without recording a mutant is listed as a property.
     """
     rec_props: dict[str, Any] = suite.record.get("properties", {})
     rec_mutants: dict[str, Any] = suite.record.get("mutants", {})
@@ -83,8 +83,12 @@ def summarize_suite(suite: SuiteResult) -> dict[str, Any]:
     mutant_tests: dict[str, list[TestOutcome]] = {}
     for name, items in groups.items():
         if any(o.is_mutant for o in items):
-            mutant_tests[name] = items
-            continue
+            # A test of the mutant file that passed without recording a mutant is a check
+            # of the suite itself (e.g. "every mutant has a test"): list it as a property.
+            recorded = name.removeprefix(MUTANT_PREFIX) in rec_mutants or name in rec_mutants
+            if recorded or any(o.outcome != "passed" for o in items):
+                mutant_tests[name] = items
+                continue
         outcomes = [o.outcome for o in items]
         if all(x == "skipped" for x in outcomes):
             skipped.append({"name": name, "file": items[0].file,
@@ -131,8 +135,6 @@ def summarize_suite(suite: SuiteResult) -> dict[str, Any]:
             elif counterexample is None:
                 counterexample = None
                 note += f": {_counterexample(bad.longrepr)}"
-        elif rec is None:
-            note = "test passed without calling lpsgd.record.mutant"
         mutants.append({"name": short, "test": test_name, "refuted": bool(refuted),
                         "counterexample": counterexample, "note": note,
                         "duration": round(sum(o.duration for o in items), 4)})

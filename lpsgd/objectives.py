@@ -210,8 +210,7 @@ class DiagonalQuadratic(Objective):
         return cls(lam, w_star=w_star, f_star=f_star)
 
     def _value(self, w):
-        r = w - self.w_star
-        return 0.5 * (r * r) @ self.lambdas + self.f_star
+        return self._value_grad(w)[0]
 
     def _grad(self, w):
         return (w - self.w_star) * self.lambdas
@@ -305,8 +304,7 @@ class DenseQuadratic(Objective):
         return cls.from_spectrum(lam, seed=seed, w_star=w_star, f_star=f_star)
 
     def _value(self, w):
-        r = w - self.w_star
-        return 0.5 * np.einsum("ri,ri->r", r @ self.A, r) + self.f_star
+        return self._value_grad(w)[0]
 
     def _grad(self, w):
         return (w - self.w_star) @ self.A  # A symmetric: rows r A = (A r)^T
@@ -440,6 +438,10 @@ class LeastSquares(_FiniteSum):
     def _grad(self, w):
         return (w @ self.X.T - self.y) @ self.X / self.n
 
+    def _value_grad(self, w):
+        r = w @ self.X.T - self.y
+        return 0.5 * np.einsum("rn,rn->r", r, r) / self.n, r @ self.X / self.n
+
     @functools.cached_property
     def _X_mp(self) -> list:
         # floats convert exactly, whatever the working precision
@@ -571,6 +573,12 @@ class LogisticRegression(_FiniteSum):
     def _grad(self, w):
         z = w @ self._yX.T
         return -(_sigmoid(-z) @ self._yX) / self.n + self.reg * w
+
+    def _value_grad(self, w):
+        z = w @ self._yX.T
+        value = (np.mean(_log1pexp(-z), axis=1)
+                 + 0.5 * self.reg * np.einsum("rd,rd->r", w, w))
+        return value, -(_sigmoid(-z) @ self._yX) / self.n + self.reg * w
 
     def _margins_mp(self, w):
         return [mpmath.fsum(to_mpf(a) * wi for a, wi in zip(row, w)) for row in self._yX]

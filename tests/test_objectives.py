@@ -177,3 +177,12 @@ def test_mpmath_global_precision_untouched():
         obj.value_mp(np.zeros(obj.d))
     LogisticRegression.synthetic(20, 2, reg=0.1, seed=1).f_star
     assert (mpmath.mp.prec, mpmath.mp.dps) == before
+
+
+@pytest.mark.parametrize("obj", OBJECTIVES, ids=IDS)
+def test_fused_value_grad_equals_separate(obj):
+    W = np.random.default_rng(9).standard_normal((6, obj.d))
+    v, g = obj._value_grad(W)
+    # the same operations in the same order: bit-identical
+    np.testing.assert_array_equal(v, obj.value(W))
+    np.testing.assert_array_equal(g, obj.grad(W))

@@ -174,7 +174,9 @@ CASES = [
     ("format_shrinkage", dict(fmt="float8_e4m3fn", rounding="toward_zero", t=0.5),
      dict(t=1000.0), I, "Expected t <= 448 but got t=1000.0"),
     ("format_shrinkage", dict(fmt="float8_e4m3fn", rounding="toward_zero", t=0.5),
-     dict(t=-1.0), I, "Expected t >= 0 but got t=-1.0"),
+     dict(t=-1.0), I, "Expected t > 0 but got t=-1.0"),
+    ("format_shrinkage", dict(fmt="float8_e4m3fn", rounding="toward_zero", t=0.5),
+     dict(t=0), I, "Expected t > 0 but got t=0"),
 ]
 
 

@@ -565,3 +565,64 @@ def test_sequences_may_be_iterators():
         theory.fast.theorem4(**kw, mus=mus))
     with pytest.raises(AssumptionError, match=r"mus\[1\]=0.3 exceeds"):
         theory.theorem4(**kw, mus=(m for m in [0.1, 0.3]))
+
+
+# -- the bounds hold on exact expectations (THEORY.md section 4, in Fractions) ----------
+@st.composite
+def quadratic_runs(draw) -> dict:
+    # Coarse dyadic grids keep the exact rationals (and the test) small and fast.
+    def grid(lo: int, hi: int, den: int) -> Fraction:
+        return F(draw(st.integers(min_value=lo, max_value=hi)), den)
+
+    L = grid(1, 64, 8)
+    lams = [L, L * grid(1, 16, 16)]  # spectrum {c, L}, c <= L
+    sig, tau = [grid(0, 64, 16) for _ in lams], [grid(0, 64, 16) for _ in lams]
+    s1 = [grid(0, 64, 8) for _ in lams]
+    q_min = grid(1, 32, 32)
+    q_max = q_min + (1 - q_min) * grid(0, 8, 8)
+    n = draw(st.integers(min_value=1, max_value=12))
+    qs = [q_min + (q_max - q_min) * grid(0, 8, 8) for _ in range(n)]
+    mus = [1 / L * grid(1, 16, 16) for _ in range(n)]  # admissible: mu <= 1/(L M_G), M_G = 1
+    return dict(lams=lams, sig=sig, tau=tau, s1=s1, q_min=q_min, q_max=q_max, qs=qs, mus=mus)
+
+
+def exact_moments(run: dict) -> tuple[list[Fraction], list[Fraction]]:
+    """E[F(w_k) - F*] and E||grad F(w_k)||^2, k = 1..n+1, by the exact recursion."""
+    s, gaps, grads = list(run["s1"]), [], []
+    for step in range(len(run["mus"]) + 1):
+        gaps.append(sum(l * x for l, x in zip(run["lams"], s)) / 2)
+        grads.append(sum(l * l * x for l, x in zip(run["lams"], s)))
+        if step < len(run["mus"]):
+            m, q = run["mus"][step], run["qs"][step]
+            s = [(1 - m * q * l) ** 2 * x + m * m * (q * q * sg + t)
+                 for l, x, sg, t in zip(run["lams"], s, run["sig"], run["tau"])]
+    return gaps, grads
+
+
+@given(quadratic_runs())
+def test_bounds_hold_on_exact_quadratic_expectations(run):
+    gaps, grads = exact_moments(run)
+    L, c = run["lams"][0], run["lams"][1]
+    consts = dict(L=L, M=sum(run["sig"]), M_V=0, M_q=sum(run["tau"]), gap=gaps[0])
+    n = len(run["mus"])
+    # schedule-aware Theorem 1 at every k (the q_k vary inside [q_min, q_max])
+    for k in range(1, n + 2):
+        b = theory.theorem1_schedule(**consts, c=c, mus=run["mus"][:k - 1],
+                                     qs=run["qs"][:k - 1])
+        assert gaps[k - 1] <= b.exact
+    # Theorem 1 with the constant stepsize mus[0] and the same q_k
+    mu = run["mus"][0]
+    const = dict(run, mus=[mu] * n)
+    cgaps, cgrads = exact_moments(const)
+    for k in range(1, n + 2):
+        b = theory.theorem1(**consts, c=c, mu=mu, q_min=run["q_min"], q_max=run["q_max"], k=k)
+        assert cgaps[k - 1] <= b.exact
+    # Theorem 3 (average of E||grad F||^2) and its schedule-aware form (eta-weighted sum)
+    for K in range(1, n + 1):
+        b3 = theory.theorem3(**consts, mu=mu, q_min=run["q_min"], q_max=run["q_max"], K=K)
+        assert sum(cgrads[:K]) / K <= b3.exact
+        bs = theory.theorem3_schedule(**consts, mus=run["mus"][:K], qs=run["qs"][:K])
+        assert sum(m * q * g for m, q, g in zip(run["mus"], run["qs"], grads[:K])) <= bs.exact
+        b4 = theory.theorem4(**consts, mus=run["mus"][:K], q_min=run["q_min"],
+                             q_max=run["q_max"])
+        assert sum(m * g for m, g in zip(run["mus"], grads[:K])) <= b4.exact

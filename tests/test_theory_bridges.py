@@ -43,9 +43,9 @@ def brute_q_lo(vals: list[Fraction], t: Fraction, rounding: str) -> Fraction:
 
 def thresholds(fmt: Format, vals: list[Fraction]) -> list[Fraction]:
     s, x_max = fmt.subnormal_spacing, fmt.x_max
-    ts = [Fraction(0), s / 3, s, 3 * s / 2 + s / 7, fmt.n_min, fmt.n_min * Fraction(5, 4),
+    ts = [s / 3, s, 3 * s / 2 + s / 7, fmt.n_min, fmt.n_min * Fraction(5, 4),
           Fraction(1), x_max / 3, vals[-2], x_max]
-    return sorted({t for t in ts if 0 <= t <= x_max})
+    return sorted({t for t in ts if 0 < t <= x_max})
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=str)

@@ -246,10 +246,10 @@ def format_shrinkage(fmt: Format | str, rounding: str | RoundingMode,
     Args:
         fmt: a Format or preset name.
         rounding: a deterministic rounding mode name.
-        t: threshold, ``0 <= t <= X_max``.
+        t: threshold, ``0 < t <= X_max``.
 
     Raises:
-        InvalidArgument: malformed argument, a stochastic mode, or t outside [0, X_max].
+        InvalidArgument: malformed argument, a stochastic mode, or t outside (0, X_max].
     """
     fmt_ = as_format(fmt)
     mode = rounding_mode(rounding)
@@ -257,7 +257,7 @@ def format_shrinkage(fmt: Format | str, rounding: str | RoundingMode,
         raise InvalidArgument(
             f"Expected a deterministic rounding mode but got rounding={mode.value!r}; "
             f"stochastic rounding does not shrink: use stochastic_rounding_constants")
-    check_real("t", t, min_value=0, max_value=fmt_.x_max)
+    check_real("t", t, min_value=0, exclude_min=True, max_value=fmt_.x_max)
     from lpsgd import shrinkage  # imported late: the module is optional at import time
 
     prof = shrinkage.profile(fmt_, mode.value)

@@ -77,3 +77,26 @@ def test_format_shrinkage_feeds_theorem6():
                         gap=5, k=10)
     Ft = 4 * t * t / 2
     assert b.exact == Ft + (1 - Fraction(1, 2) * q_lo) ** 9 * (5 - Ft)
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "float8_e5m2", "float6_e2m3fn",
+                                  "float4_e2m1fn", "bfloat16", "binary16"])
+def test_theorem7_constants_dominate_the_per_component_variance(name):
+    # Theorem 7's M' and M_G' rest on Var Q_SR(x) <= delta x^2 + s^2/4 per component, with
+    # delta = 2^(-2m)/4 and s = 2^(e_min - m) (THEORY.md section 5).  Check it against the
+    # exact variance bound quantum(x)^2/4 of the shrinkage profile on hard inputs.
+    from lpsgd.stress import stress_values
+
+    fmt = preset(name)
+    prof = shrinkage.profile(fmt, "stochastic")
+    e_min = 1 - (2 ** (fmt.exp_bits - 1) - 1)
+    delta, s = Fraction(1, 4) / 4 ** fmt.man_bits, Fraction(2) ** (e_min - fmt.man_bits)
+    xs = [Fraction(v) for v in stress_values(fmt, seed=1, max_values=1500)
+          if v == v and abs(v) != float("inf") and abs(Fraction(v)) <= fmt.x_max]
+    assert len(xs) > 100
+    worst = max(prof.variance_bound(x) / (delta * x * x + s * s / 4) for x in xs)
+    assert worst <= 1
+    # and the bound is attained (within a factor 4) somewhere: the constants are not loose
+    assert worst >= Fraction(1, 4)
+    Mp, MGp = theory.stochastic_rounding_constants(fmt, 0, 1, 1)
+    assert (Mp, MGp) == (s * s / 4, 1 + delta)

@@ -248,3 +248,23 @@ def test_peak_memory_at_most_one_and_a_half_inputs() -> None:
             tracemalloc.stop()
         del out
         assert peak <= 1.5 * arr.nbytes, (fmt, mode, arr.dtype, peak / arr.nbytes)
+
+
+@pytest.mark.parametrize("bitgen", [np.random.PCG64, np.random.PCG64DXSM, np.random.SFC64,
+                                    np.random.Philox, np.random.MT19937])
+@pytest.mark.parametrize("mode", STOCHASTIC_MODES)
+def test_every_bit_generator_gives_the_reference_stream(bitgen, mode: str) -> None:
+    """With rng the fast path may read the raw 64-bit draws behind Generator.random();
+    for every bit generator the bits must equal rounding with those uniforms."""
+    n = fast_module.CHUNK + 300
+    x = np.random.default_rng(4).standard_normal(n)
+    x[::50] *= 2.0 ** -20  # some elements in the subnormal range (the special path)
+    for fmt in ("binary16", "float8_e4m3fn", "binary64"):
+        got = fast.quantize(x, fmt, mode, rng=np.random.Generator(bitgen(9)))
+        want = fast.quantize(x, fmt, mode, uniforms=np.random.Generator(bitgen(9)).random(n))
+        assert_same_bits(x, got, want, f"{bitgen.__name__} {fmt}")
+    small = x[:50]
+    assert_same_bits(small, fast.quantize(small, "binary16", mode,
+                                          rng=np.random.Generator(bitgen(2))),
+                     reference.quantize(small, "binary16", mode,
+                                        rng=np.random.Generator(bitgen(2))), "reference")

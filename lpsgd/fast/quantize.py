@@ -27,6 +27,8 @@ How it is fast, and why it stays exact:
 * With ``rng``, the uniforms are drawn chunk by chunk; ``Generator.random`` produces the
   same stream whether it is asked for n numbers at once or in consecutive pieces, so
   this equals the reference's single ``rng.random(np.shape(x))`` call (a test checks it).
+  For the usual bit generators the 64-bit draws behind those doubles are used directly
+  (see :data:`_RAW_DOUBLE_GENERATORS`): same numbers, one pass less.
 
 float32 inputs are widened exactly to float64, rounded, and returned as float32; a result
 float32 cannot hold exactly (for example a rounding up past the float32 range into a
@@ -57,6 +59,15 @@ __all__ = ["quantize", "CHUNK"]
 CHUNK = 1 << 16
 
 _ABS = np.uint64(0x7FFF_FFFF_FFFF_FFFF)
+
+#: Bit generators whose ``Generator.random()`` doubles are ``(next_uint64 >> 11) * 2^-53``,
+#: one 64-bit draw per double (MT19937 builds its doubles from two 32-bit draws and is
+#: not listed).  For them the fast path reads the same 64-bit stream with
+#: ``bit_generator.random_raw`` and never forms the doubles: ``floor(u 2^k)`` is
+#: ``raw >> (64 - k)`` and ``u < 1/2`` is "top bit clear".  tests check that this equals
+#: rounding with ``uniforms=Generator(...).random(shape)`` for each of them.
+_RAW_DOUBLE_GENERATORS = (np.random.PCG64, np.random.PCG64DXSM, np.random.SFC64,
+                          np.random.Philox)
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
@@ -92,11 +103,13 @@ def _check_input(x: Any) -> np.ndarray:
     return arr
 
 
-def _round_common(b: np.ndarray, u: np.ndarray | None, plan: _Plan, r: np.ndarray,
-                  t: np.ndarray) -> None:
+def _round_common(b: np.ndarray, u: np.ndarray | None, raw: np.ndarray | None,
+                  plan: _Plan, r: np.ndarray, t: np.ndarray) -> None:
     """Add-and-mask rounding of float64 bits ``b`` into ``r`` (``t`` is scratch).
 
     Correct for elements with N_min <= |x| <= X_max; others are overwritten later.
+    Stochastic modes take the uniforms ``u``, or the raw 64-bit draws ``raw`` they are
+    made from (see :data:`_RAW_DOUBLE_GENERATORS`).
     """
     mode, k = plan.mode, plan.k
     if k == 0:  # binary64 precision: every normal is representable
@@ -131,12 +144,20 @@ def _round_common(b: np.ndarray, u: np.ndarray | None, plan: _Plan, r: np.ndarra
         np.bitwise_or(r, t, out=r)
         return
     elif mode is RoundingMode.STOCHASTIC:
-        np.multiply(u, plan.scale, out=t, casting="unsafe")  # U = floor(u 2^k) < 2^k
+        if raw is not None:  # u = (raw >> 11) 2^-53, so U = floor(u 2^k) = raw >> (64 - k)
+            np.right_shift(raw, np.uint64(64 - k), out=t)
+        else:
+            np.multiply(u, plan.scale, out=t, casting="unsafe")  # U = floor(u 2^k) < 2^k
         np.subtract(plan.low, t, out=t)
         np.add(b, t, out=r)
     else:  # STOCHASTIC_EQUAL: round up in magnitude iff u < 1/2 (and x inexact)
-        np.less(u, 0.5, out=t, casting="unsafe")
-        np.multiply(t, plan.low, out=t)
+        if raw is not None:  # u < 1/2 iff the top raw bit is 0
+            np.right_shift(raw, np.uint64(63), out=t)
+            np.subtract(t, np.uint64(1), out=t)  # all ones iff u < 1/2
+            np.bitwise_and(t, plan.low, out=t)
+        else:
+            np.less(u, 0.5, out=t, casting="unsafe")
+            np.multiply(t, plan.low, out=t)
         np.add(b, t, out=r)
     np.bitwise_and(r, plan.keep, out=r)
 
@@ -262,7 +283,10 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
     ok = np.empty(m, dtype=bool)
     wide = np.empty(m, dtype=np.float64) if is32 else None
     res = np.empty(m, dtype=np.float64) if is32 else None
-    ubuf = np.empty(m, dtype=np.float64) if (mode.is_stochastic and rng is not None) else None
+    raw_draws = (mode.is_stochastic and rng is not None and plan.k > 0
+                 and type(rng.bit_generator) in _RAW_DOUBLE_GENERATORS)
+    ubuf = (np.empty(m, dtype=np.float64)
+            if (mode.is_stochastic and rng is not None and not raw_draws) else None)
 
     for start in range(0, size, CHUNK):
         stop = min(start + CHUNK, size)
@@ -276,16 +300,17 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
             rw = out[start:stop]
         b = xw.view(np.uint64)
         r = rw.view(np.uint64)
+        u = raw = None
         if mode.is_stochastic:
-            if ubuf is not None:
+            if raw_draws:
+                raw = rng.bit_generator.random_raw(n)
+            elif ubuf is not None:
                 u = ubuf[:n]
                 rng.random(out=u)
             else:
                 u = u_flat[start:stop]
-        else:
-            u = None
         tt, okk = t[:n], ok[:n]
-        _round_common(b, u, plan, r, tt)
+        _round_common(b, u, raw, plan, r, tt)
         # One unsigned range test for N_min <= |x| <= X_max (wrap-around makes values
         # below N_min huge), then the few other elements go the exact frexp/ldexp way.
         np.bitwise_and(b, _ABS, out=tt)
@@ -293,7 +318,11 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
         np.less_equal(tt, plan.span, out=okk)
         if not okk.all():
             idx = np.flatnonzero(~okk)
-            rw[idx] = _round_special(xw[idx], None if u is None else u[idx], plan)
+            if raw is not None:
+                us = (raw[idx] >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+            else:
+                us = None if u is None else u[idx]
+            rw[idx] = _round_special(xw[idx], us, plan)
         if is32:
             out[start:stop] = check_float32_results(rw)
     return out.reshape(arr.shape)

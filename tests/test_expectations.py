@@ -14,6 +14,11 @@ from lpsgd.reference import expectations as ref
 
 U64 = 2.0 ** -53  # unit roundoff of binary64, 0x1p-53 = 1.1102230246251565e-16
 
+
+def gamma(n: int) -> float:
+    """gamma_n = n u / (1 - n u): relative error bound of n successive float64 roundings."""
+    return n * U64 / (1 - n * U64)
+
 DIAG = DiagonalQuadratic([0.5, 1.0, 2.0], w_star=[0.25, -1.0, 3.0])
 W1 = np.array([1.0, -2.0, 1.0])
 SIGMA2 = [1.0, 0.5, 0.25]
@@ -34,37 +39,67 @@ MU_SCHEDULES = {"constant": schedules.constant(0.3), "diminishing": schedules.di
 def test_fast_matches_exact_diagonal(qname, muname):
     """Forward error of the float64 recursion.
 
-    Every quantity in the diagonal recursion is a sum of non-negative terms, and each step
-    ``s' = a s + b`` (a, b >= 0, a computed with <= 3 roundings, b with <= 4) adds at most
-    ``6 u`` relative error to what it carries, so by induction ``s_k`` has relative error
-    <= 6 k u (to first order); the final weighted sum over d coordinates adds d u.
+    Every quantity in the diagonal recursion is a sum of non-negative terms except
+    ``1 - x`` with ``x = mu q lambda``: x carries 2 roundings (absolute error 2u x), so
+    ``1 - x`` has relative error ``(2x / (1 - x) + 1) u <= 4u`` for ``x <= 0.6`` (asserted);
+    squaring gives ``a`` within 9u, ``a s`` adds 1u, ``b = mu^2 (q^2 sigma^2 + tau^2)`` is
+    within 5u, and ``a s + b`` adds 1u: each step adds at most 11u relative to what it
+    carries; ``s_1 = (w_1 - w*)^2`` starts within 3u, so by induction ``s_k`` is within
+    ``(11 (k - 1) + 3) u`` (first order), and the weighted sums over d coordinates add
+    ``(d + 1) u`` (``lambda_i^2`` one more).
     """
     K = 60
     kw = dict(K=K, mu=MU_SCHEDULES[muname], q=Q_SCHEDULES[qname], sigma2=SIGMA2, tau2=TAU2)
+    mus = np.array(MU_SCHEDULES[muname].values(K - 1))
+    qs = np.array(Q_SCHEDULES[qname].values(K - 1))
+    assert (mus * qs).max() * DIAG.L <= 0.6
     exact = ref.quadratic_moments(DIAG, W1, **kw)
     approx = fast.quadratic_moments(DIAG, W1, **kw)
     for k in range(K):
-        rtol = (6 * (k + 1) + DIAG.d + 2) * U64
+        rtol = gamma(11 * k + 3 + DIAG.d + 2)
         for e, a in ((exact.gaps[k], approx.gaps[k]), (exact.grad_norms2[k],
                                                         approx.grad_norms2[k])):
             assert abs(a - e) <= rtol * e, (k, a, e)
 
 
 def test_fast_matches_exact_dense():
-    """Dense: the entries of S may cancel, so the error is bounded in norm:
-    ``||fl(P S P^T) - P S P^T|| <= 2 (d + 2) u ||P||^2 ||S||`` per step with ||P|| <= 1 here,
-    giving |error of gap_k| <= K (2d + 6) u ||A|| max_j tr S_j / 2 (tr S >= ||S||)."""
+    """Forward error of the float64 matrix recursion S' = P S P^T + mu^2 (q^2 Sx + Se).
+
+    Per step, the two matrix products (inner products of length d each) and the three
+    additions/scalings give a local error ``|fl(S') - S'| <= gamma_(2d+3) (|P||S||P|^T
+    + mu^2 (q^2 |Sx| + |Se|))`` elementwise; in Frobenius norm call it ``l_k``.  Errors
+    carried from earlier steps are mapped by ``X -> P X P^T`` with ``||P||_2 <= 1`` (here
+    ``mu q lambda <= 2``), so ``||dS_k||_F <= sum_(j<k) l_j``.  The gap ``tr(A S)/2`` then
+    errs by ``||A||_F ||dS_k||_F / 2`` plus its own evaluation, ``gamma_(d^2)
+    sum |A| |S| / 2``.  Magnitudes |S_k| come from the float64 recursion itself (their
+    own error is second order).
+    """
     A = DenseQuadratic.random(4, c=0.3, L=2.0, seed=1, w_star=[1.0, 0.0, -1.0, 0.5])
     cov = np.array([[1.0, 0.25, 0, 0], [0.25, 0.5, 0, 0], [0, 0, 0.75, 0], [0, 0, 0, 0.1]])
-    K = 40
-    kw = dict(K=K, mu=0.4, q=schedules.periodic_q([1.0, 0.5]), sigma2=cov, tau2=0.05)
+    tau2 = 0.05
+    K, mu = 40, 0.4
+    q = schedules.periodic_q([1.0, 0.5])
+    kw = dict(K=K, mu=mu, q=q, sigma2=cov, tau2=tau2)
     w1 = np.array([2.0, 1.0, 0.0, -1.0])
     exact = ref.quadratic_moments(A, w1, **kw)
     approx = fast.quadratic_moments(A, w1, **kw)
-    trace_max = max(float(g) for g in exact.gaps) * 2 / A.c   # tr S <= 2 gap / lambda_min
-    for k in range(K):
-        tol = (k + 1) * (2 * A.d + 6) * U64 * A.L * trace_max / 2
-        assert abs(approx.gaps[k] - float(exact.gaps[k])) <= tol
+    d, H = A.d, A.A
+    assert mu * A.L <= 2
+    e = w1 - A.w_star
+    S = np.outer(e, e)
+    err_S = 0.0
+    g_step, g_eval = gamma(2 * d + 3), gamma(d * d)
+    worst = 0.0
+    for k, qk in enumerate(q.values(K)):
+        tol = 0.5 * np.linalg.norm(H) * err_S + g_eval * 0.5 * float(np.sum(np.abs(H * S)))
+        diff = abs(approx.gaps[k] - float(exact.gaps[k]))
+        assert diff <= tol * (1 + 1e-6) + U64 * float(exact.gaps[k]), (k, diff, tol)
+        worst = max(worst, tol / float(exact.gaps[k]))
+        P = np.eye(d) - mu * qk * H
+        noise = mu * mu * (qk * qk * cov + tau2 * np.eye(d))
+        err_S += g_step * np.linalg.norm(np.abs(P) @ np.abs(S) @ np.abs(P).T + np.abs(noise))
+        S = P @ S @ P.T + noise
+    assert worst < 1e-12  # the derived tolerance is informative
 
 
 @pytest.mark.parametrize("q", [1.0, 0.5, 0.125])

@@ -286,6 +286,10 @@ def affine_power(a: Fraction, base: Fraction, n: int, b: Fraction,
                  prec: int) -> tuple[Fraction | None, mpmath.mpf, Fraction | mpmath.mpf]:
     """``a + base**n * b``: exact when affordable, else in mpmath with guard bits.
 
+    The mpmath path (``0 < base < 1``) evaluates ``a (1 - base^n) + base^n (a + b)`` with
+    ``base^n = exp(y)``, ``1 - base^n = -expm1(y)``, ``y = n log1p(-(1 - base))``: for the
+    theorems ``a`` (the floor) and ``a + b`` (the gap) are >= 0, so no cancellation.
+
     Returns (exact or None, value rounded to ``prec`` bits, base**n).
     """
     p = power(base, n)
@@ -294,8 +298,9 @@ def affine_power(a: Fraction, base: Fraction, n: int, b: Fraction,
         return exact, to_mpf(exact, prec), p
     work = prec + 64 + 2 * n.bit_length()
     with mpmath.workprec(work):
-        pm = to_mpf(base, work) ** n
-        v = to_mpf(a, work) + pm * to_mpf(b, work)
+        y = n * mpmath.log1p(-to_mpf(1 - base, work))
+        pm = mpmath.exp(y)
+        v = to_mpf(a, work) * -mpmath.expm1(y) + pm * to_mpf(a + b, work)
     with mpmath.workprec(prec):
         return None, +v, +pm
 

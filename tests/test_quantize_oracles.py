@@ -30,7 +30,8 @@ ML_DTYPES_PRESETS = [name for name in PRESETS if hasattr(ml_dtypes, name)]
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    return (a.view(np.uint64) == b.view(np.uint64)) | (np.isnan(a) & np.isnan(b))
+    return (a.view(np.uint64) == b.view(np.uint64)) | (
+        np.isnan(a) & np.isnan(b) & (np.signbit(a) == np.signbit(b)))
 
 
 def _assert_same(x, got, want, label) -> None:

@@ -211,13 +211,11 @@ def _round_special(xs: np.ndarray, us: np.ndarray | None, plan: _Plan) -> np.nda
             mag[inf] = np.inf
         else:
             mag[inf] = _overflow_values(neg[inf], plan)
-    out = np.copysign(mag, np.where(neg, -1.0, 1.0))
-    if nan.any():
-        if mode is RoundingMode.NEAREST_EVEN and f.kind == "fn_nonan":
-            # ml_dtypes: NaN into a format without NaN gives a zero of the opposite sign
-            out[nan] = np.where(neg[nan], 0.0, -0.0)
-        else:
-            out[nan] = np.nan
+    mag[nan] = np.nan
+    out = np.copysign(mag, np.where(neg, -1.0, 1.0))  # NaN results keep the input's sign
+    if nan.any() and mode is RoundingMode.NEAREST_EVEN and f.kind == "fn_nonan":
+        # ml_dtypes: NaN into a format without NaN gives a zero of the opposite sign
+        out[nan] = np.where(neg[nan], 0.0, -0.0)
     return out
 
 

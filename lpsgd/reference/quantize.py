@@ -26,7 +26,9 @@ Overflow (FORMATS.md, "Overflow, zeros, NaN"):
   saturate to ``+-X_max``.  Every other mode saturates to ``+-X_max``.
 * ``saturate=True`` clamps every overflow, and inf inputs, to ``+-X_max`` in any format.
 
-NaN inputs give NaN, with one exception taken from ml_dtypes: for ``nearest_even`` into a
+NaN inputs give NaN (a quiet NaN with the input's sign bit, as numpy's and ml_dtypes'
+casts keep it; an overflow to NaN carries the sign of x), with one exception taken from
+ml_dtypes: for ``nearest_even`` into a
 format with no NaN encoding (float6_e3m2fn, float6_e2m3fn, float4_e2m1fn and any
 ``Format(..., inf=False, nan=False)``), ml_dtypes returns a zero whose sign is the
 *opposite* of the NaN's sign bit, and so do we.  The other modes return NaN for such
@@ -284,9 +286,9 @@ def _elements(x: object) -> tuple[list[object], tuple[int, ...], np.dtype | None
 
 
 def _to_float(r: _Result) -> float:
-    if r.special == "nan":
-        return math.nan
     sign = -1.0 if r.neg else 1.0
+    if r.special == "nan":
+        return math.copysign(math.nan, sign)  # the input's sign, as casts keep it
     if r.special == "inf":
         return sign * math.inf
     return math.copysign(float(r.mag), sign)  # exact: the format fits binary64

@@ -629,14 +629,16 @@ def test_bounds_hold_on_exact_quadratic_expectations(run):
 
 
 def test_large_k_with_a_rate_close_to_one_keeps_full_relative_accuracy():
-    # x = mu c q = 1e-300: r^(k-1) = 1 - ~1e-294, so floor + r^(k-1) (gap - floor) cancels
-    # almost completely when evaluated naively; the bound must still be right to 2^-250.
+    # x = mu c q = 1e-300: r^(k-1) = 1 - ~1e-294 and, with gap = 0, the bound is
+    # floor (1 - r^(k-1)) ~ 5e-295; evaluated naively, floor + r^(k-1) (0 - floor) cancels
+    # completely even at 400 bits (1 - x rounds to 1).  It must be right to 2^-250.
     a = dict(L=1.0, c=1e-150, M=1.0, M_V=0.0, M_q=0.0, mu=1e-150, q_min=1.0, q_max=1.0,
-             gap=1e-3, k=10 ** 6)
+             gap=0.0, k=10 ** 6)
     b = theory.theorem1(**a)
     assert b.exact is None
     with mpmath.workprec(2500):
         x = mpmath.mpf(1e-150) * mpmath.mpf(1e-150)
         floor = mpmath.mpf(1e-150) / (2 * mpmath.mpf(1e-150))
-        want = floor + (1 - x) ** (10 ** 6 - 1) * (mpmath.mpf(1e-3) - floor)
+        want = floor + (1 - x) ** (10 ** 6 - 1) * (0 - floor)
+        assert 4e-295 < want < 6e-295
         assert abs(b.value - want) <= want * mpmath.mpf(2) ** -250

@@ -369,3 +369,20 @@ def test_values_equal_distinguishes_signed_zero_and_matches_nan():
     a = np.array([0.0, -0.0, np.nan, 1.0, np.inf])
     b = np.array([-0.0, -0.0, np.nan, 1.0, np.inf])
     assert sweep_mod.values_equal(a, b).tolist() == [False, True, True, True, True]
+
+
+def test_commit_is_unknown_outside_a_git_checkout(tmp_path):
+    from lpsgd.report.results import git_commit, git_dirty
+
+    assert git_commit(tmp_path) == "unknown"
+    assert git_dirty(tmp_path) is None
+
+
+def test_commit_of_this_checkout_is_a_full_hash():
+    from lpsgd.report.results import git_commit
+    from lpsgd.report.suite import checkout_root
+
+    root = checkout_root()
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    assert re.fullmatch(r"[0-9a-f]{40}", git_commit(root))

@@ -18,7 +18,7 @@ from lpsgd._validate import check_choice, check_int
 from lpsgd.profiles import PROFILES
 from lpsgd.report.output import check_destination, default_report_dir, staging
 from lpsgd.report.render import render_html, render_markdown
-from lpsgd.report.results import build_results, git_commit, validate_results
+from lpsgd.report.results import build_results, git_commit, git_dirty, validate_results
 from lpsgd.report.suite import checkout_root, run_suite
 
 __all__ = ["Report", "generate", "canonical_command", "validate_options", "MAX_SEED"]
@@ -121,7 +121,9 @@ def generate(profile: str = "ci", seed: int = 0, out: str | os.PathLike | None =
             bar.close()
 
         t0 = time.perf_counter()
-        results = build_results(suite, commit=git_commit(checkout_root()), command=command,
+        root = checkout_root()
+        results = build_results(suite, commit=git_commit(root), dirty=git_dirty(root),
+                                command=command,
                                 sweeps=sweep_results, conformance=conformance, timings=timings)
         results["generated"] = started.strftime("%Y-%m-%d %H:%M:%S UTC")
         results["report_dir"] = dest.name

@@ -9,11 +9,31 @@ from typing import Any
 __all__ = ["render_markdown", "render_html", "format_ratio"]
 
 
-def format_ratio(r: float | None) -> str:
+def format_ratio(r: float | None, infinite: bool = False) -> str:
     """The worst observed/bound ratio as shown in the tables ("-" when nothing observed)."""
+    if infinite:
+        return "inf"
     if r is None:
         return "-"
     return f"{r:.6g}"
+
+
+def _detail(p: dict[str, Any], limit: int) -> str:
+    """Counterexample of a failing property, else its worst case (when the ratio is > 0:
+    with ratio 0 every example is equally good and the first one says nothing)."""
+    if p.get("counterexample"):
+        return _short(p["counterexample"], limit)
+    if p.get("worst_ratio"):
+        return "worst case: " + _short(p.get("worst_case"), limit)
+    return ""
+
+
+def _failures(results: dict[str, Any]) -> list[tuple[str, str]]:
+    out = [(p["name"], str(p["counterexample"])) for p in results["properties"]
+           if p["status"] == "fail" and p.get("counterexample")]
+    out += [(f"mutant {m['name']}", m.get("note") or "not refuted") for m in results["mutants"]
+            if not m["refuted"]]
+    return out
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -46,7 +66,8 @@ def _overview(results: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("fast == reference", f"{conf['checked']} values checked, "
                                           f"{conf['mismatches']} mismatches"))
     rows += [("Profile", results["profile"]), ("Seed", str(results["seed"])),
-             ("Commit", results["commit"]),
+             ("Commit", results["commit"] + (" (with uncommitted changes)"
+                                              if results.get("dirty") else "")),
              ("Generated", results.get("generated", "")),
              ("Total time", f"{results['timings'].get('total', 0.0):.1f} s")]
     return rows
@@ -73,8 +94,8 @@ def render_markdown(results: dict[str, Any]) -> str:
            "upper bound; the tolerance is the property's own).", ""]
     md += _md_table(
         ["property", "status", "examples", "worst observed/bound", "counterexample / worst case"],
-        [[p["name"], p["status"], p["examples"], format_ratio(p["worst_ratio"]),
-          _short(p["counterexample"]) or _short(p.get("worst_case"))]
+        [[p["name"], p["status"], p["examples"],
+          format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False)), _detail(p, 160)]
          for p in results["properties"]])
     if results.get("skipped"):
         md += ["Skipped (not checked in this environment):", ""]
@@ -89,6 +110,12 @@ def render_markdown(results: dict[str, Any]) -> str:
                     [[m["name"], "yes" if m["refuted"] else "NO",
                       _short(m["counterexample"]) or m.get("note", "")]
                      for m in results["mutants"]])
+
+    failures = _failures(results)
+    if failures:
+        md += ["## Failures in full", ""]
+        for name, text in failures:
+            md += [f"**{name}**", "", "```", text, "```", ""]
 
     errors = results["pytest"].get("collection_errors") or []
     if errors:
@@ -153,8 +180,9 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:.15em .7em;border-radius:.3em;color:#fff;font-weight:700}
 .badge.pass{background:#17702d;color:#fff}.badge.fail{background:#b00020;color:#fff}
 img{max-width:100%;border:1px solid #eee;margin:.4em 0}
-code,pre{background:#f6f6f6;font-size:.9em}pre{padding:.6em;overflow-x:auto}
-.note{color:#666;font-style:italic}.small{font-size:.85em;color:#555}
+code,pre{background:#f6f6f6;font-size:.9em}pre{padding:.6em;white-space:pre-wrap;word-break:break-word}
+.note{color:#666;font-style:italic}summary{cursor:pointer}details pre{white-space:pre-wrap;
+max-width:60em}.small{font-size:.85em;color:#555}
 td.ok{background:#eef8ee}td.bad{background:#fde8ea}
 """
 
@@ -178,6 +206,18 @@ def _html_table(header: list[str] | None, rows: list[list[str]], *, raw: bool = 
     return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
+def _expandable(full: Any, limit: int = 160) -> str:
+    """A short text that opens to the full one (HTML <details>) when it was cut."""
+    if full is None or full == "":
+        return ""
+    text = full if isinstance(full, str) else json.dumps(full, sort_keys=True, indent=1)
+    short = _short(full, limit)
+    if short == " ".join(text.split()):
+        return f'<span class="small">{_e(short)}</span>'
+    return (f'<details class="small"><summary>{_e(short)}</summary><pre>{_e(text)}</pre>'
+            "</details>")
+
+
 def _status(text: str, good: bool) -> str:
     return f'<span class="{"pass" if good else "fail"}">{_e(text)}</span>'
 
@@ -197,11 +237,15 @@ def render_html(results: dict[str, Any]) -> str:
                  "over the examples (must stay &le; 1 for an upper bound).</p>")
     rows = []
     for p in results["properties"]:
-        detail = _short(p["counterexample"], 400) or _short(p.get("worst_case"), 400)
+        if p.get("counterexample"):
+            detail = _expandable(p["counterexample"])
+        else:
+            detail = f"<span class=\"small\">{_e(_detail(p, 400))}</span>"
+        ratio = format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False))
         rows.append([f"<code>{_e(p['name'])}</code>", _status(p["status"], p["status"] == "pass"),
                      f'<td class="num">{p["examples"]}</td>',
-                     f'<td class="num">{_e(format_ratio(p["worst_ratio"]))}</td>',
-                     f"<span class=\"small\">{_e(detail)}</span>"])
+                     f'<td class="num">{_e(ratio)}</td>',
+                     detail])
     parts.append(_html_table(["property", "status", "examples", "worst observed/bound",
                               "counterexample / worst case"], rows, raw=True))
     if results.get("skipped"):
@@ -217,8 +261,14 @@ def render_html(results: dict[str, Any]) -> str:
     parts.append(_html_table(
         ["mutant", "refuted", "counterexample"],
         [[f"<code>{_e(m['name'])}</code>", _status("yes" if m["refuted"] else "NO", m["refuted"]),
-          f"<span class=\"small\">{_e(_short(m['counterexample'], 400) or m.get('note', ''))}"
+          _expandable(m["counterexample"]) or f"<span class=\"small\">{_e(m.get('note', ''))}"
           "</span>"] for m in results["mutants"]], raw=True))
+
+    failures = _failures(results)
+    if failures:
+        parts.append("<h2>Failures in full</h2>")
+        for name, text in failures:
+            parts.append(f"<h3><code>{_e(name)}</code></h3><pre>{_e(text)}</pre>")
 
     errors = results["pytest"].get("collection_errors") or []
     if errors:

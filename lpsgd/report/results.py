@@ -19,7 +19,7 @@ from lpsgd.errors import InvalidArgument
 from lpsgd.report.suite import MUTANT_PREFIX, SuiteResult, TestOutcome
 
 __all__ = ["SCHEMA", "summarize_suite", "build_results", "validate_results", "versions",
-           "git_commit", "passed"]
+           "git_commit", "git_dirty", "passed"]
 
 SCHEMA = "lpsgd.report/1"
 
@@ -105,6 +105,9 @@ def summarize_suite(suite: SuiteResult) -> dict[str, Any]:
             "examples": int(examples),
             "observations": int(rec.get("examples", 0)),
             "worst_ratio": _finite_or_none(rec.get("worst_ratio")),
+            # lpsgd.record stores an infinite ratio (a positive observation against a
+            # zero bound) as None; with observations made, None can only mean +inf.
+            "worst_ratio_infinite": bool(rec.get("examples")) and rec.get("worst_ratio") is None,
             "worst_case": rec.get("worst_context") or None,
             "counterexample": _counterexample(failed[0].longrepr) if failed else None,
             "tests": len(items),
@@ -163,24 +166,24 @@ def passed(results: dict[str, Any]) -> bool:
     return props_ok and mutants_ok and pytest_ok and conf_ok and sweeps_ok
 
 
-def git_commit(root: str | Path) -> str:
-    """``git rev-parse HEAD`` of ``root`` (plus "-dirty" when tracked files changed), or
-    "unknown" when it is not a git checkout."""
-    root = Path(root)
+def _git(root: Path, *args: str) -> str | None:
     try:
-        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=20)
-        if rev.returncode != 0:
-            return "unknown"
-        commit = rev.stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
-                                "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=20)
-        if dirty.returncode == 0 and dirty.stdout.strip():
-            commit += "-dirty"
-        return commit
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                             timeout=20)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_commit(root: str | Path) -> str:
+    """``git rev-parse HEAD`` of ``root``, or "unknown" when it is not a git checkout."""
+    return _git(Path(root), "rev-parse", "HEAD") or "unknown"
+
+
+def git_dirty(root: str | Path) -> bool | None:
+    """True when tracked files differ from the commit (None: not a git checkout)."""
+    status = _git(Path(root), "status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status)
 
 
 def versions() -> dict[str, str]:
@@ -199,6 +202,7 @@ def versions() -> dict[str, str]:
 
 
 def build_results(suite: SuiteResult, *, commit: str, command: str,
+                  dirty: bool | None = None,
                   sweeps: list[dict[str, Any]] | None = None,
                   conformance: dict[str, Any] | None = None,
                   timings: dict[str, float] | None = None) -> dict[str, Any]:
@@ -207,6 +211,7 @@ def build_results(suite: SuiteResult, *, commit: str, command: str,
     results: dict[str, Any] = {
         "schema": SCHEMA,
         "commit": commit,
+        "dirty": dirty,
         "profile": suite.profile,
         "seed": suite.seed,
         "properties": summary["properties"],

@@ -6,13 +6,15 @@ Each function takes the arguments of its exact twin in :mod:`lpsgd.theory`, exce
 errors, same messages), which also supplies the constants (floor, rate, nu, ...) rounded
 once from their exact values; only the dependence on k is evaluated in float64.
 
-Accuracy (u = 2^-53): with ``x = mu c q`` rounded once and ``y = (k-1) log1p(-x)``,
-``r^(k-1) = exp(y)`` and ``1 - r^(k-1) = -expm1(y)`` are each within about
-``(4 + |y|) u`` relative, and the bounds of Theorems 1, 5, 6, 7 are written as sums of
-non-negative terms (``F (1 - r^(k-1)) + gap r^(k-1)`` when ``gap >= F``), so they keep
-that relative accuracy: below 1e-12 while ``|y| < 4000`` (results in the subnormal range
-excepted; ``floor`` and ``x`` are rounded once from their exact values).  Theorems 2 and 3 cost a few roundings (<= 4u); Theorem 4's prefix sums are
-within ``(K + 4) u`` relative.
+Accuracy (u = 2^-53): ``y = (k-1) log r`` is computed as ``(k-1) log(r)`` for r < 1/2
+and ``(k-1) log1p(-x)``, x = 1 - r, otherwise, from r or x rounded once; either way its
+absolute error is at most about ``2 |y| u``.  So ``r^(k-1) = exp(y)`` and
+``1 - r^(k-1) = -expm1(y)`` are within about ``(4 + 2|y|) u`` relative, and the bounds of
+Theorems 1, 5, 6, 7 are evaluated as ``F (1 - r^(k-1)) + gap r^(k-1)``, a sum of
+non-negative terms, so they keep that accuracy: below 1e-12 while ``|y| < 2000``.  Once
+``|y| > 745`` the term ``gap r^(k-1)`` underflows: it is then below ``gap * 5e-324`` in
+absolute value.  Theorems 2 and 3 cost a few roundings (<= 4u); Theorem 4's prefix sums
+are within ``(K + 4) u`` relative.
 """
 
 from __future__ import annotations
@@ -39,15 +41,21 @@ def _steps(theorem: str, name: str, value, what: str) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def _affine(floor: float, x: float, gap: float, k: np.ndarray) -> np.ndarray:
-    """floor + r^(k-1) (gap - floor), r = 1 - x, as floor (1 - r^(k-1)) + gap r^(k-1).
+def _affine(floor: float, rate, gap: float, k: np.ndarray) -> np.ndarray:
+    """floor + r^(k-1) (gap - floor) as floor (1 - r^(k-1)) + gap r^(k-1), r = ``rate``.
 
     Both parts are non-negative (floor, gap >= 0 and 0 <= r < 1), so no cancellation.
+    log r is taken as log(r) for r < 1/2 and log1p(-x), x = 1 - r, otherwise, each from a
+    float rounded once from the 256-bit rate (mpmath subtraction rounds correctly), so
+    the argument carries a relative error <= u either way.
     """
-    if x < 1:
-        y = (k - 1) * np.log1p(-x)
-    else:  # r = 0: the transient vanishes after the first step
+    r = float(rate)
+    if r == 0:  # the transient vanishes after the first step
         y = np.where(k > 1, -np.inf, 0.0)
+    elif r < 0.5:
+        y = (k - 1) * np.log(r)
+    else:
+        y = (k - 1) * np.log1p(-float(1 - rate))
     return floor * -np.expm1(y) + gap * np.exp(y)
 
 
@@ -60,8 +68,7 @@ def theorem1(*, L, c, M, M_V, M_q, mu, q_min, q_max, gap, k) -> np.ndarray | flo
     kk = _steps("theorem1", "k", k, "iteration")
     b = _exact.theorem1(L=L, c=c, M=M, M_V=M_V, M_q=M_q, mu=mu, q_min=q_min, q_max=q_max,
                         gap=gap, k=1)
-    x = float(1 - b.terms["rate"])
-    return _out(_affine(float(b.terms["floor"]), x, float(b.value), kk), k)
+    return _out(_affine(float(b.terms["floor"]), b.terms["rate"], float(b.value), kk), k)
 
 
 def theorem2(*, L, c, M, M_V, M_q, beta, gamma, q_min, q_max, gap, k) -> np.ndarray | float:
@@ -97,20 +104,18 @@ def theorem5(*, L, c, mu, q_lo, q_hi, gap, k) -> np.ndarray | float:
     """Theorem 5 at every k of ``k`` (see :func:`lpsgd.theory.theorem5`)."""
     kk = _steps("theorem5", "k", k, "iteration")
     b = _exact.theorem5(L=L, c=c, mu=mu, q_lo=q_lo, q_hi=q_hi, gap=gap, k=1)
-    return _out(_affine(0.0, float(1 - b.terms["rate"]), float(b.value), kk), k)
+    return _out(_affine(0.0, b.terms["rate"], float(b.value), kk), k)
 
 
 def theorem6(*, L, c, d, mu, t, q_lo, q_hi, gap, k) -> np.ndarray | float:
     """Theorem 6 at every k of ``k`` (see :func:`lpsgd.theory.theorem6`)."""
     kk = _steps("theorem6", "k", k, "iteration")
     b = _exact.theorem6(L=L, c=c, d=d, mu=mu, t=t, q_lo=q_lo, q_hi=q_hi, gap=gap, k=1)
-    return _out(_affine(float(b.terms["floor"]), float(1 - b.terms["rate"]),
-                        float(b.value), kk), k)
+    return _out(_affine(float(b.terms["floor"]), b.terms["rate"], float(b.value), kk), k)
 
 
 def theorem7(*, L, c, d, M, M_V, fmt, mu, gap, k) -> np.ndarray | float:
     """Theorem 7 at every k of ``k`` (see :func:`lpsgd.theory.theorem7`)."""
     kk = _steps("theorem7", "k", k, "iteration")
     b = _exact.theorem7(L=L, c=c, d=d, M=M, M_V=M_V, fmt=fmt, mu=mu, gap=gap, k=1)
-    return _out(_affine(float(b.terms["floor"]), float(1 - b.terms["rate"]),
-                        float(b.value), kk), k)
+    return _out(_affine(float(b.terms["floor"]), b.terms["rate"], float(b.value), kk), k)

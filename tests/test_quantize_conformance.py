@@ -94,11 +94,21 @@ def test_presets_on_stress_values(name: str, mode: str) -> None:
         _check(x, f, mode, saturate)
 
 
-@pytest.mark.parametrize("f", _random_formats(14, seed=2026), ids=lambda f: f.label)
+# M = 0 formats (bit 52 is then an exponent bit; a fast-path bug once lived there) and
+# M = 52 (nothing to drop) are listed on purpose besides the random ones.
+EDGE_FORMATS = [Format(3, 0), Format(4, 0, subnormals=False), Format(2, 0, inf=False),
+                Format(3, 0, inf=False, nan=False), Format(11, 0), Format(8, 52),
+                Format(2, 1, subnormals=False, inf=False, nan=False)]
+
+
+@pytest.mark.parametrize("f", _random_formats(14, seed=2026) + EDGE_FORMATS,
+                         ids=lambda f: f.label)
 def test_random_formats_on_stress_values(f: Format) -> None:
     x = stress_values(f, seed=1, max_values=250)
     for i, mode in enumerate(ROUNDING_MODES):
         _check(x, f, mode, saturate=bool(i % 2), seed=i)
+        if f.man_bits == 0:
+            _check(x, f, mode, saturate=not i % 2, seed=i)
 
 
 # A focused strategy: a small format, and values drawn from its stress values plus
@@ -124,6 +134,8 @@ def _cases(draw):
 @settings(max_examples=80)
 @example((Format(5, 10), np.array([65520.0, -65520.0, 2.0 ** -25, -(2.0 ** -25)]),
           "nearest_even", False))
+@example((Format(3, 0, subnormals=False), np.array([0.0, 0.5000000000000001]), "odd", False))
+@example((Format(3, 0), np.array([1.5, 3.0, -6.0, 0.75]), "nearest_even", False))
 @given(_cases())
 def test_hypothesis_fast_equals_reference(case) -> None:
     f, x, mode, saturate = case

@@ -115,6 +115,11 @@ def _round_common(b: np.ndarray, u: np.ndarray | None, raw: np.ndarray | None,
     if k == 0:  # binary64 precision: every normal is representable
         np.copyto(r, b)
         return
+    if k == 52 and mode in (RoundingMode.NEAREST_EVEN, RoundingMode.ODD):
+        # M = 0: bit k is the exponent's last bit, not a significand bit; every normal
+        # significand is 1 (odd), so ties go up (as nearest_away) and odd truncates.
+        mode = RoundingMode.NEAREST_AWAY if mode is RoundingMode.NEAREST_EVEN else \
+            RoundingMode.TOWARD_ZERO
     if mode is RoundingMode.NEAREST_EVEN:
         np.right_shift(b, np.uint64(k), out=t)
         np.bitwise_and(t, np.uint64(1), out=t)

@@ -34,6 +34,11 @@ format with no NaN encoding (float6_e3m2fn, float6_e2m3fn, float4_e2m1fn and any
 *opposite* of the NaN's sign bit, and so do we.  The other modes return NaN for such
 formats (the float64 result can say "invalid input", the format itself cannot).
 
+Parity (ties to even, round to odd) is that of the integer significand ``n`` at the
+spacing of x, not of the bit pattern: with M = 0 every normal significand is 1 (odd), so
+under nearest_even a tie between normals goes to the larger magnitude and ``odd``
+truncates in the normal range; on the subnormal grid ``n = 0`` (zero) is even.
+
 Stochastic modes take their randomness explicitly: ``uniforms`` (u in [0, 1), the input's
 shape) or ``rng`` (a numpy Generator; ``u = rng.random(np.shape(x))`` is drawn in one call,
 exactly as the fast path draws it, so the same seed gives the same bits).  With

@@ -119,6 +119,18 @@ def _pytest_counts(summary: str) -> dict[str, int]:
                                                    summary)}
 
 
+def _logged_examples(log: str, test: str) -> int:
+    """passing + failing test cases outside the shrink phase, from the statistics block
+    pytest --hypothesis-show-statistics printed for ``test``."""
+    block = log.split(f"::{test}:\n", 1)[1].split("\n\n\n", 1)[0]
+    total = 0
+    for phase, body in re.findall(r"during (\w+) phase.*?\n(.*?)(?=\n  - |\Z)", block, re.S):
+        m = re.search(r"(\d+) passing, (\d+) failing", body)
+        if phase != "shrink" and m:
+            total += int(m.group(1)) + int(m.group(2))
+    return total
+
+
 class _Images(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -175,6 +187,10 @@ def test_report_folder_is_complete_and_matches_pytest(failing_suite, tmp_path, t
                                       "skipped": got["skipped"]}.items() if v}
     assert sum(p["tests"] for p in data["properties"]) + len(data["skipped"]) \
         + len(data["mutants"]) == sum(want.values())
+
+    # the example counts are Hypothesis' own statistics, printed into pytest.log
+    for name in ("test_prop_half", "test_prop_fails"):
+        assert props[name]["examples"] == _logged_examples(log, name)
 
     # both renderings carry the table rows
     md = (out / "report.md").read_text()

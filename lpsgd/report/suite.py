@@ -222,6 +222,9 @@ def pytest_args(suite_dir: Path, profile: str, seed: int) -> list[str]:
     """The pytest command line for the suite (also shown in the report)."""
     args = [str(suite_dir), "-p", "no:cacheprovider", f"--hypothesis-profile={profile}",
             "--continue-on-collection-errors", "-q", "-rfE", "--benchmark-skip",
+            # Hypothesis' per-test statistics go into pytest.log, so the example counts
+            # of the report can be checked against them
+            "--hypothesis-show-statistics",
             # lpsgd is imported before pytest starts (it runs us), so pytest cannot
             # assertion-rewrite it; that config-time warning is expected here and must not
             # become an error under the project's filterwarnings=error.

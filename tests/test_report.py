@@ -136,9 +136,12 @@ class _Images(html.parser.HTMLParser):
         super().__init__()
         self.src: list[str] = []
         self.href: list[str] = []
+        self.ids: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
         if tag == "img":
             self.src.append(a["src"])
         if tag == "a" and "href" in a:
@@ -204,7 +207,9 @@ def test_every_image_and_link_in_html_exists(passing_suite, tmp_path, tiny_sweep
     parser = _Images()
     parser.feed((out / "report.html").read_text())
     assert parser.src == ["tiny.png"]
-    for ref in parser.src + parser.href:
+    anchors = [h for h in parser.href if h.startswith("#")]
+    assert anchors and all(h[1:] in parser.ids for h in anchors)
+    for ref in parser.src + [h for h in parser.href if not h.startswith("#")]:
         assert not os.path.isabs(ref)
         path = out / ref
         assert path.is_file(), ref
@@ -402,3 +407,14 @@ def test_commit_of_this_checkout_is_a_full_hash():
     if not (root / ".git").exists():
         pytest.skip("not a git checkout")
     assert re.fullmatch(r"[0-9a-f]{40}", git_commit(root))
+
+
+def test_interrupt_inside_the_suite_leaves_nothing(tmp_path, tiny_sweeps):
+    suite = _write_suite(tmp_path, failing=False)
+    (suite / f"test_fakeint_{uuid.uuid4().hex[:10]}.py").write_text(
+        "def test_prop_ctrl_c():\n    raise KeyboardInterrupt\n")
+    parent = tmp_path / "reports"
+    parent.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        generate("ci", 0, parent / "r", suite_dir=suite, progress=False)
+    assert list(parent.iterdir()) == []

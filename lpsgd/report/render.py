@@ -222,6 +222,9 @@ def _status(text: str, good: bool) -> str:
     return f'<span class="{"pass" if good else "fail"}">{_e(text)}</span>'
 
 
+_TOC = "<!-- contents -->"
+
+
 def render_html(results: dict[str, Any]) -> str:
     """The report as one HTML page; plots are <img> tags pointing at PNGs beside it."""
     ok = bool(results.get("ok"))
@@ -232,8 +235,15 @@ def render_html(results: dict[str, Any]) -> str:
              f"{_verdict(results)}</span></h1>"]
     parts.append(_html_table(None, [[f"<th>{_e(k)}</th>", _e(v)] for k, v in _overview(results)],
                              raw=True))
+    parts.append(_TOC)
+    toc: list[str] = []
 
-    parts.append("<h2>Properties</h2><p class=\"small\">Worst ratio = largest observed/bound "
+    def h2(title: str) -> str:
+        toc.append(title)
+        return f'<h2 id="s{len(toc)}">{_e(title)}</h2>'
+
+
+    parts.append(h2("Properties") + "<p class=\"small\">Worst ratio = largest observed/bound "
                  "over the examples (must stay &le; 1 for an upper bound).</p>")
     rows = []
     for p in results["properties"]:
@@ -256,7 +266,7 @@ def render_html(results: dict[str, Any]) -> str:
         parts.append("<p class=\"note\">Observations recorded under names that match no test: "
                      + ", ".join(_e(n) for n in results["unmatched_observations"]) + "</p>")
 
-    parts.append("<h2>Mutants</h2><p class=\"small\">Each mutant is a deliberately wrong "
+    parts.append(h2("Mutants") + "<p class=\"small\">Each mutant is a deliberately wrong "
                  "statement; the suite must refute it.</p>")
     parts.append(_html_table(
         ["mutant", "refuted", "counterexample"],
@@ -266,19 +276,19 @@ def render_html(results: dict[str, Any]) -> str:
 
     failures = _failures(results)
     if failures:
-        parts.append("<h2>Failures in full</h2>")
+        parts.append(h2("Failures in full"))
         for name, text in failures:
             parts.append(f"<h3><code>{_e(name)}</code></h3><pre>{_e(text)}</pre>")
 
     errors = results["pytest"].get("collection_errors") or []
     if errors:
-        parts.append("<h2>Collection errors</h2><ul>" + "".join(
+        parts.append(h2("Collection errors") + "<ul>" + "".join(
             f"<li><code>{_e(e['nodeid'])}</code><pre>{_e(e['longrepr'][-2000:])}</pre></li>"
             for e in errors) + "</ul>")
 
     conf = results.get("conformance")
     if conf:
-        parts.append("<h2>Conformance: fast == reference</h2>")
+        parts.append(h2("Conformance: fast == reference"))
         if conf.get("status") == "ok":
             parts.append(f"<p>{_e(conf['description'])}</p>")
             modes = conf["modes"]
@@ -297,7 +307,7 @@ def render_html(results: dict[str, Any]) -> str:
                          f"{_e(conf.get('note', ''))}</p>")
 
     for sweep in results.get("sweeps", []):
-        parts.append(f"<h2>{_e(sweep['title'])}</h2>")
+        parts.append(h2(sweep["title"]))
         if sweep["status"] != "ok":
             parts.append(f"<p class=\"note\">{_e(sweep['status'])}: "
                          f"{_e(sweep.get('note', ''))}</p>")
@@ -311,7 +321,7 @@ def render_html(results: dict[str, Any]) -> str:
                 parts.append(f"<h3>{_e(t['title'])}</h3>")
             parts.append(_html_table(t["header"], [[str(c) for c in r] for r in t["rows"]]))
 
-    parts.append("<h2>How to reproduce</h2>")
+    parts.append(h2("How to reproduce"))
     parts.append(f"<pre>{_e(results['command'])}</pre>")
     parts.append(f"<p>Commit <code>{_e(results['commit'])}</code>, profile "
                  f"<code>{_e(results['profile'])}</code>, seed <code>{_e(results['seed'])}</code>. "
@@ -324,4 +334,6 @@ def render_html(results: dict[str, Any]) -> str:
     parts.append("<p class=\"small\">pytest's own output: <a href=\"pytest.log\">pytest.log</a>; "
                  "all numbers: <a href=\"results.json\">results.json</a>.</p>")
     parts.append("</body></html>")
-    return "\n".join(parts)
+    nav = ("<nav class=\"small\">Contents: " + " &middot; ".join(
+        f'<a href="#s{i}">{_e(t)}</a>' for i, t in enumerate(toc, 1)) + "</nav>")
+    return "\n".join(nav if p is _TOC else p for p in parts)

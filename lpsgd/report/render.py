@@ -180,7 +180,8 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:.15em .7em;border-radius:.3em;color:#fff;font-weight:700}
 .badge.pass{background:#17702d;color:#fff}.badge.fail{background:#b00020;color:#fff}
 img{max-width:100%;border:1px solid #eee;margin:.4em 0}
-code,pre{background:#f6f6f6;font-size:.9em}pre{padding:.6em;white-space:pre-wrap;word-break:break-word}
+code,pre{background:#f6f6f6;font-size:.9em}
+pre{padding:.6em;white-space:pre-wrap;word-break:break-word}
 .note{color:#666;font-style:italic}summary{cursor:pointer}details pre{white-space:pre-wrap;
 max-width:60em}.small{font-size:.85em;color:#555}
 td.ok{background:#eef8ee}td.bad{background:#fde8ea}

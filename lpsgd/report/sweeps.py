@@ -336,8 +336,8 @@ def floor_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
             "status": "ok" if not violations else "error",
             "note": "" if not violations else f"bound exceeded: {violations}",
             "images": [img],
-            "caption": (f"Gradient descent from w_1 = w* + (1, ..., 1) on a quadratic, the gradient "
-                        f"quantised to Format({exp_bits}, m) each step (lpsgd.fast.sgd), "
+            "caption": (f"Gradient descent from w_1 = w* + (1, ..., 1) on a quadratic, the "
+                        f"gradient quantised to Format({exp_bits}, m) each step (lpsgd.fast.sgd), "
                         f"iterates in float64. Deterministic modes stall once gradient "
                         f"components underflow (Theorem 6 with t = s, the subnormal spacing, "
                         f"for toward_zero and t just above s/2 for nearest_even); "

@@ -45,8 +45,9 @@ def _exact_float(v: Fraction) -> float | None:
     return fv if Fraction(fv) == v else None
 
 
-def _boundary_points(f: Format, rng: np.random.Generator, extra_binades: int) -> list[Fraction]:
-    """Positive exact points of interest (grid points and ties) for ``f``."""
+def _boundary_points(f: Format, rng: np.random.Generator,
+                     extra_binades: int) -> tuple[list[Fraction], list[Fraction]]:
+    """Positive exact points of interest for ``f``: (range boundaries, binade points)."""
     m = f.man_bits
     two = Fraction(2)
 
@@ -65,6 +66,7 @@ def _boundary_points(f: Format, rng: np.random.Generator, extra_binades: int) ->
         xmax, top_q = f.x_max, q(f.e_max)
         pts += [xmax, xmax - top_q, xmax - top_q / 2, xmax + top_q / 2, xmax + top_q,
                 two ** (f.e_max + 1), 2 * xmax, f.overflow_threshold]
+    edges, pts = pts, []
     binades = {f.e_min, f.e_min + 1, -2, -1, 0, 1, 2, f.e_max - 1, f.e_max}
     lo = max(f.e_min - m - 2, -1074)
     hi = min(f.e_max + 2, 1023)
@@ -79,7 +81,7 @@ def _boundary_points(f: Format, rng: np.random.Generator, extra_binades: int) ->
         for n in rng.integers(0, max(1, 2 ** min(m, 62)), size=3):
             g = p + int(n) * qe
             pts += [g, g + qe / 2]
-    return [v for v in pts if v > 0]
+    return [v for v in edges if v > 0], [v for v in pts if v > 0]
 
 
 def _positive_grid(f: Format) -> np.ndarray:
@@ -101,8 +103,10 @@ def stress_values(fmt: Format | str, *, seed: int = 0,
     Args:
         fmt: a Format or preset name.
         seed: picks the extra binades and grid points, and the subsample.
-        max_values: at most this many values; the boundary points, specials and their
-            neighbours are kept first, then a seeded sample of the rest (codes and ties).
+        max_values: at most this many values, taken tier by tier: (0) specials and the
+            subnormal/overflow boundaries with their neighbours, (1) binade edges, grid
+            points and random values with their neighbours, (2) every code and tie of
+            small formats; the first tier that does not fit is sampled with the seed.
 
     Returns:
         A 1-d float64 array without duplicates (by bit pattern), deterministic for
@@ -119,22 +123,32 @@ def stress_values(fmt: Format | str, *, seed: int = 0,
 def _cached(f: Format, seed: int, max_values: int | None) -> np.ndarray:
     rng = np.random.default_rng(seed)
 
-    core = [v for v in (_exact_float(p) for p in _boundary_points(f, rng, 6)) if v is not None]
-    core += [5e-324, float(np.finfo(np.float64).tiny), float(np.finfo(np.float64).max)]
-    # plus float64 values with random 53-bit significands in random binades of the
-    # format's range (for wide formats, where grid points and ties are rarely float64)
+    def floats(points: list[Fraction]) -> list[float]:
+        return [v for v in (_exact_float(p) for p in points) if v is not None]
+
+    def with_neighbours(v: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            v = np.concatenate([v, np.nextafter(v, np.inf), np.nextafter(v, 0.0)])
+        return v[np.isfinite(v) & (v > 0)]
+
+    def both_signs(v: np.ndarray) -> np.ndarray:
+        return np.concatenate([v, -v])
+
+    edge_pts, binade_pts = _boundary_points(f, rng, 6)
+    # tier 0: specials, the subnormal/underflow and overflow boundaries, float64 extremes
+    edges = floats(edge_pts) + [5e-324, float(np.finfo(np.float64).tiny),
+                                float(np.finfo(np.float64).max)]
+    tier0 = np.concatenate([[0.0, np.inf, np.nan], with_neighbours(np.array(edges))])
+    # tier 1: binade edges and grid points, plus float64 values with random 53-bit
+    # significands in random binades (for wide formats, where grid points and ties are
+    # rarely float64)
     lo = max(f.e_min - f.man_bits - 2, -1074)
     hi = min(f.e_max + 2, 1023)
     randoms = np.ldexp(1.0 + rng.integers(0, 2 ** 52, size=32) / 2.0 ** 52,
                        rng.integers(lo, hi + 1, size=32))
-    core_arr = np.concatenate([np.array(core, dtype=np.float64), randoms])
-    with np.errstate(over="ignore"):
-        core_arr = np.concatenate([core_arr, np.nextafter(core_arr, np.inf),
-                                   np.nextafter(core_arr, 0.0)])
-    core_arr = core_arr[np.isfinite(core_arr) & (core_arr > 0)]
-    specials = np.array([0.0, np.inf, np.nan], dtype=np.float64)
-
-    bulk = np.empty(0, dtype=np.float64)
+    tier1 = with_neighbours(np.concatenate([np.array(floats(binade_pts)), randoms]))
+    # tier 2: every code and tie (with neighbours) of formats of at most 16 bits
+    tier2 = np.empty(0, dtype=np.float64)
     if f.total_bits <= 16:
         grid = _positive_grid(f)
         a, b = grid[:-1], grid[1:]
@@ -142,26 +156,24 @@ def _cached(f: Format, seed: int, max_values: int | None) -> np.ndarray:
             mid = a + (b - a) / 2
             exact = (mid - a == (b - a) / 2) & (b - mid == (b - a) / 2)
         mid = mid[exact]
-        bulk = np.concatenate([grid, mid, np.nextafter(mid, np.inf), np.nextafter(mid, 0.0)])
-        bulk = bulk[bulk > 0]
+        tier2 = np.concatenate([grid, mid, np.nextafter(mid, np.inf), np.nextafter(mid, 0.0)])
+        tier2 = tier2[tier2 > 0]
 
-    def both_signs(v: np.ndarray) -> np.ndarray:
-        return np.concatenate([v, -v])
-
-    core_all = _unique(both_signs(np.concatenate([specials, core_arr])))
-    bulk_all = _unique(both_signs(bulk))
-    if len(bulk_all):
-        bulk_all = bulk_all[~np.isin(bulk_all.view(np.uint64), core_all.view(np.uint64))]
-    if max_values is None:
-        return np.concatenate([core_all, bulk_all])
-    if len(core_all) >= max_values:
-        keep = np.sort(rng.choice(len(core_all), size=max_values, replace=False))
-        return core_all[keep]
-    room = max_values - len(core_all)
-    if len(bulk_all) > room:
-        keep = np.sort(rng.choice(len(bulk_all), size=room, replace=False))
-        bulk_all = bulk_all[keep]
-    return np.concatenate([core_all, bulk_all])
+    out: list[np.ndarray] = []
+    seen = np.empty(0, dtype=np.uint64)
+    room = max_values
+    for tier in (tier0, tier1, tier2):
+        t = _unique(both_signs(tier))
+        t = t[~np.isin(t.view(np.uint64), seen)]
+        if room is not None and len(t) > room:
+            t = t[np.sort(rng.choice(len(t), size=room, replace=False))]
+        out.append(t)
+        seen = np.concatenate([seen, t.view(np.uint64)])
+        if room is not None:
+            room -= len(t)
+            if room == 0:
+                break
+    return np.concatenate(out)
 
 
 def _unique(v: np.ndarray) -> np.ndarray:

@@ -418,3 +418,21 @@ def test_interrupt_inside_the_suite_leaves_nothing(tmp_path, tiny_sweeps):
     with pytest.raises(KeyboardInterrupt):
         generate("ci", 0, parent / "r", suite_dir=suite, progress=False)
     assert list(parent.iterdir()) == []
+
+
+def test_html_escapes_counterexamples_and_md_escapes_pipes():
+    from lpsgd.report.render import render_html, render_markdown
+
+    d = _minimal()
+    d["ok"] = False
+    d["properties"][0].update(status="fail", counterexample="x < y | <script>alert(1)</script>")
+    d["mutants"][0].update(refuted=False, counterexample=None, note="test failed: a > b")
+    d.update(pytest={"args": ["properties"], "summary": "1 failed in 0.1s", "counts": {},
+                     "collection_errors": []},
+             versions={"python": "3.11"}, command="lpsgd report", timings={"total": 1.0},
+             conformance=None, sweeps=[])
+    page = render_html(d)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    md = render_markdown(d)
+    assert "x < y \\| <script>" in md  # a pipe would break the Markdown table
+    assert "| m | NO | test failed: a > b |" in md

@@ -249,7 +249,9 @@ def test_peak_memory_at_most_one_and_a_half_inputs() -> None:
     x = np.random.default_rng(0).standard_normal(n)
     x[::1000] *= 1e-7  # some elements take the special (subnormal) path
     x32 = x.astype(np.float32)
+    tiny = x * 1e-6  # nearly every element below binary16's N_min: the batched slow path
     cases = [(x, "binary16", "nearest_even", {}),
+             (tiny, "binary16", "stochastic", {"rng": np.random.default_rng(1)}),
              (x, "float8_e4m3fn", "nearest_even", {}),
              (x, "binary16", "stochastic", {"rng": np.random.default_rng(0)}),
              (x32, "bfloat16", "nearest_even", {})]
@@ -282,3 +284,24 @@ def test_every_bit_generator_gives_the_reference_stream(bitgen, mode: str) -> No
                                           rng=np.random.Generator(bitgen(2))),
                      reference.quantize(small, "binary16", mode,
                                         rng=np.random.Generator(bitgen(2))), "reference")
+
+
+@pytest.mark.parametrize("mode", ["nearest_even", "stochastic", "down"])
+def test_many_special_elements_across_chunks(mode: str) -> None:
+    """Elements outside [N_min, X_max] are rounded in batches spanning chunks."""
+    n = 3 * fast_module.CHUNK + 5
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(n) * 2.0 ** rng.integers(-40, 20, n)
+    x[::3] = rng.standard_normal(x[::3].size) * 1e-6  # binary16 subnormal range
+    u = rng.random(n)
+    kwargs = {"uniforms": u} if mode == "stochastic" else {}
+    got = fast.quantize(x, "binary16", mode, **kwargs)
+    x32 = x.astype(np.float32)
+    got32 = fast.quantize(x32, "binary16", mode, **kwargs)
+    for k in (0, fast_module.CHUNK, 2 * fast_module.CHUNK, n - 60):
+        sl = slice(max(k - 60, 0), k + 60)
+        kw = {"uniforms": u[sl]} if mode == "stochastic" else {}
+        assert_same_bits(x[sl], got[sl], reference.quantize(x[sl], "binary16", mode, **kw),
+                         f"float64 near {k}")
+        assert_same_bits(x32[sl], got32[sl],
+                         reference.quantize(x32[sl], "binary16", mode, **kw), f"float32 near {k}")

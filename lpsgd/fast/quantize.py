@@ -291,6 +291,21 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
     ubuf = (np.empty(m, dtype=np.float64)
             if (mode.is_stochastic and rng is not None and not raw_draws) else None)
 
+    # Elements outside [N_min, X_max] are collected (global index, uniform) and rounded
+    # together once CHUNK of them are pending: one exact frexp/ldexp pass per batch
+    # instead of one per chunk, with memory still bounded by the chunk size.
+    pending_idx: list[np.ndarray] = []
+    pending_u: list[np.ndarray] = []
+    pending = 0
+
+    def flush() -> None:
+        gidx = np.concatenate(pending_idx)
+        us = np.concatenate(pending_u) if pending_u else None
+        values = _round_special(src[gidx].astype(np.float64), us, plan)
+        out[gidx] = check_float32_results(values) if is32 else values
+        pending_idx.clear()
+        pending_u.clear()
+
     for start in range(0, size, CHUNK):
         stop = min(start + CHUNK, size)
         n = stop - start
@@ -315,17 +330,26 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
         tt, okk = t[:n], ok[:n]
         _round_common(b, u, raw, plan, r, tt)
         # One unsigned range test for N_min <= |x| <= X_max (wrap-around makes values
-        # below N_min huge), then the few other elements go the exact frexp/ldexp way.
+        # below N_min huge); the other elements go the exact frexp/ldexp way.
         np.bitwise_and(b, _ABS, out=tt)
         np.subtract(tt, plan.nmin_bits, out=tt)
         np.less_equal(tt, plan.span, out=okk)
         if not okk.all():
-            idx = np.flatnonzero(~okk)
+            np.logical_not(okk, out=okk)
+            idx = np.flatnonzero(okk)
             if raw is not None:
-                us = (raw[idx] >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-            else:
-                us = None if u is None else u[idx]
-            rw[idx] = _round_special(xw[idx], us, plan)
+                pending_u.append((raw[idx] >> np.uint64(11)).astype(np.float64) * 2.0 ** -53)
+            elif u is not None:
+                pending_u.append(u[idx])  # a copy: ubuf is reused by the next chunk
+            if is32:
+                rw[idx] = 0.0  # placeholder until the batch is rounded (float32-safe)
+            pending_idx.append(idx + start)
+            pending += idx.size
         if is32:
             out[start:stop] = check_float32_results(rw)
+        if pending >= CHUNK:
+            flush()
+            pending = 0
+    if pending:
+        flush()
     return out.reshape(arr.shape)

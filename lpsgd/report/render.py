@@ -93,9 +93,11 @@ def render_markdown(results: dict[str, Any]) -> str:
            "Worst ratio = largest observed/bound over the examples (must stay <= 1 for an "
            "upper bound; the tolerance is the property's own).", ""]
     md += _md_table(
-        ["property", "status", "examples", "worst observed/bound", "counterexample / worst case"],
+        ["property", "status", "examples", "worst observed/bound", "seconds",
+         "counterexample / worst case"],
         [[p["name"], p["status"], p["examples"],
-          format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False)), _detail(p, 160)]
+          format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False)),
+          f"{p.get('duration', 0.0):.1f}", _detail(p, 160)]
          for p in results["properties"]])
     if results.get("skipped"):
         md += ["Skipped (not checked in this environment):", ""]
@@ -106,8 +108,9 @@ def render_markdown(results: dict[str, Any]) -> str:
 
     md += ["## Mutants", "", "Each mutant is a deliberately wrong statement; the suite must "
            "refute it.", ""]
-    md += _md_table(["mutant", "refuted", "counterexample"],
+    md += _md_table(["mutant", "refuted", "seconds", "counterexample"],
                     [[m["name"], "yes" if m["refuted"] else "NO",
+                      f"{m.get('duration', 0.0):.1f}",
                       _short(m["counterexample"]) or m.get("note", "")]
                      for m in results["mutants"]])
 
@@ -256,9 +259,10 @@ def render_html(results: dict[str, Any]) -> str:
         rows.append([f"<code>{_e(p['name'])}</code>", _status(p["status"], p["status"] == "pass"),
                      f'<td class="num">{p["examples"]}</td>',
                      f'<td class="num">{_e(ratio)}</td>',
+                     f'<td class="num">{p.get("duration", 0.0):.1f}</td>',
                      detail])
     parts.append(_html_table(["property", "status", "examples", "worst observed/bound",
-                              "counterexample / worst case"], rows, raw=True))
+                              "seconds", "counterexample / worst case"], rows, raw=True))
     if results.get("skipped"):
         parts.append("<p>Skipped (not checked in this environment):</p><ul>"
                      + "".join(f"<li><code>{_e(s['name'])}</code>: {_e(s['reason'])}</li>"
@@ -270,8 +274,9 @@ def render_html(results: dict[str, Any]) -> str:
     parts.append(h2("Mutants") + "<p class=\"small\">Each mutant is a deliberately wrong "
                  "statement; the suite must refute it.</p>")
     parts.append(_html_table(
-        ["mutant", "refuted", "counterexample"],
+        ["mutant", "refuted", "seconds", "counterexample"],
         [[f"<code>{_e(m['name'])}</code>", _status("yes" if m["refuted"] else "NO", m["refuted"]),
+          f'<td class="num">{m.get("duration", 0.0):.1f}</td>',
           _expandable(m["counterexample"]) or f"<span class=\"small\">{_e(m.get('note', ''))}"
           "</span>"] for m in results["mutants"]], raw=True))
 

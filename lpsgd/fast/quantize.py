@@ -58,6 +58,9 @@ __all__ = ["quantize", "CHUNK"]
 #: overhead stays below a tenth of a nanosecond per element.
 CHUNK = 1 << 16
 
+#: Elements per call of the exact slow path (its temporaries are a few of this size).
+_SPECIAL_SLICE = 1 << 13
+
 _ABS = np.uint64(0x7FFF_FFFF_FFFF_FFFF)
 
 #: Bit generators whose ``Generator.random()`` doubles are ``(next_uint64 >> 11) * 2^-53``,
@@ -299,12 +302,16 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
     pending = 0
 
     def flush() -> None:
-        gidx = np.concatenate(pending_idx)
-        us = np.concatenate(pending_u) if pending_u else None
-        values = _round_special(src[gidx].astype(np.float64), us, plan)
-        out[gidx] = check_float32_results(values) if is32 else values
+        all_idx = np.concatenate(pending_idx)
+        all_u = np.concatenate(pending_u) if pending_u else None
         pending_idx.clear()
         pending_u.clear()
+        # in slices, so that the temporaries of _round_special stay small
+        for lo in range(0, all_idx.size, _SPECIAL_SLICE):
+            gidx = all_idx[lo:lo + _SPECIAL_SLICE]
+            us = None if all_u is None else all_u[lo:lo + _SPECIAL_SLICE]
+            values = _round_special(src[gidx].astype(np.float64), us, plan)
+            out[gidx] = check_float32_results(values) if is32 else values
 
     for start in range(0, size, CHUNK):
         stop = min(start + CHUNK, size)

@@ -254,7 +254,9 @@ def test_peak_memory_at_most_one_and_a_half_inputs() -> None:
              (tiny, "binary16", "stochastic", {"rng": np.random.default_rng(1)}),
              (x, "float8_e4m3fn", "nearest_even", {}),
              (x, "binary16", "stochastic", {"rng": np.random.default_rng(0)}),
-             (x32, "bfloat16", "nearest_even", {})]
+             (x32, "bfloat16", "nearest_even", {}),
+             ((x * 1e-40).astype(np.float32), "bfloat16", "stochastic",
+              {"rng": np.random.default_rng(2)})]
     for arr, fmt, mode, kwargs in cases:
         tracemalloc.start()
         try:

@@ -58,6 +58,18 @@ def parse_value(text: str) -> float:
             f"nan) but got VALUE={text!r}") from None
 
 
+def _parse_seed(text: str) -> int:
+    from lpsgd._validate import check_int
+    from lpsgd.errors import InvalidArgument
+
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise InvalidArgument(f"Expected --seed to be an integer but got --seed={text!r}") \
+            from None
+    return check_int("--seed", value, min_value=0)
+
+
 def _bits(fmt, value: float) -> str:
     from lpsgd.errors import InvalidArgument
 
@@ -89,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from lpsgd import reference
-    from lpsgd.commands.report import parse_seed
     from lpsgd.errors import InvalidArgument
     from lpsgd.formats import preset
     from lpsgd.rounding import rounding_mode
@@ -102,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         if args.seed is None:
             raise InvalidArgument(f"--rounding {mode.value} needs --seed N (the uniforms "
                                   f"come from numpy.random.default_rng(N))")
-        kwargs["rng"] = np.random.default_rng(parse_seed(args.seed))
+        kwargs["rng"] = np.random.default_rng(_parse_seed(args.seed))
     elif args.seed is not None:
         raise InvalidArgument(f"--seed is only used by stochastic modes; got "
                               f"--seed={args.seed} with --rounding {mode.value}")

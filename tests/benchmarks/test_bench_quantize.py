@@ -54,8 +54,8 @@ def data():
 def ratios(request):
     """Print the table of ns/element and ratios; fail when a required ratio is missed."""
     yield
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    write = reporter.write_line if reporter else print
+    lines: list[str] = []
+    write = lines.append
     write("")
     write("quantize benchmarks (ns/element: min over rounds, median in brackets)")
     for name, t in sorted(_times.items()):
@@ -70,6 +70,15 @@ def ratios(request):
               f"{'ok' if ok else 'MISSED'}")
         if not ok:
             missed.append(f"{name}/{base}={r:.4g} > {limit:g}")
+    # print past pytest's output capture, so the table shows in every run
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+    if capture is not None and reporter is not None:
+        with capture.global_and_fixture_disabled():
+            for line in lines:
+                reporter.write_line(line)
+    else:
+        print("\n".join(lines))
     if missed:
         pytest.fail("required speed ratios missed: " + "; ".join(missed))
 

@@ -1,8 +1,8 @@
 """fast.quantize == reference.quantize bit for bit (FORMATS.md), on inputs built to break it.
 
 Bits are compared on the uint64 view of the float64 results (so -0.0 != 0.0); a NaN
-equals a NaN of the same sign (payloads are not compared).  Inputs: lpsgd.stress.stress_values of every preset and of seeded random
-(E, M, flags) formats, every rounding mode, saturate on and off; stochastic modes with
+equals a NaN of the same sign (payloads are not compared).  Inputs:
+lpsgd.stress.stress_values of every preset and of seeded random (E, M, flags) formats, every rounding mode, saturate on and off; stochastic modes with
 the same uniforms (random ones and ones placed exactly on the decision threshold) and
 with the same seed.  A focused Hypothesis strategy searches further.
 """

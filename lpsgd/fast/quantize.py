@@ -19,9 +19,9 @@ How it is fast, and why it stays exact:
   beyond ``X_max``, so no overflow check is needed on this path.
 * Every other element (target subnormal range, float64 subnormals, overflow, zeros, inf,
   NaN) is picked by one range test, collected across chunks, and rounded in batches
-  through ``frexp``/``ldexp``: ``y = |x| /
-  q`` is an exact power-of-two scaling, ``f = y - floor(y)`` is an exact float64, so the
-  mode's decision (``f`` against 1/2, ``u < f``) is exact.  Exponents come from the bits
+  through ``frexp``/``ldexp``: ``y = |x| / q`` is an exact power-of-two scaling,
+  ``f = y - floor(y)`` is an exact float64, so the mode's decision (``f`` against 1/2,
+  ``u < f``) is exact.  Exponents come from the bits
   or from ``frexp``, never from a logarithm, and no value passes through float32,
   float16 or any other intermediate format.
 * Stochastic rounding up iff ``u < f`` is, with ``U = floor(u 2^k)`` and the dropped bits
@@ -90,7 +90,6 @@ class _Plan:
         self.nmin = float(f.n_min)
         self.nmin_bits = np.float64(self.nmin).view(np.uint64)
         # range test: (bits & ~sign) - nmin_bits <= span, one unsigned comparison
-        self.xmax_bits = np.float64(self.xmax).view(np.uint64)
         self.span = np.uint64(int(np.float64(self.xmax).view(np.uint64)) - int(self.nmin_bits))
         self.scale = float(2.0 ** self.k)
 

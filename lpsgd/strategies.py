@@ -275,18 +275,22 @@ def values_for(fmt: Format | str, *, allow_nan: bool = True,
 
     specials = [0.0, -0.0] + ([math.inf, -math.inf] if allow_infinity else []) + (
         [math.nan] if allow_nan else [])
+    edges = [v for v in _edges(fmt) if keep(v)] or [0.0]
+    bound = math.inf if allow_overflow else x_max
+    anything = (st.floats(allow_nan=allow_nan, allow_infinity=allow_infinity)
+                if allow_overflow or math.isinf(x_max) else st.floats(-x_max, x_max))
     parts = [
         st.sampled_from(specials),
+        st.deferred(lambda: st.sampled_from(
+            [v for v in _stress(fmt) if keep(v)] or [0.0])),
         representable_values(fmt),
-        ties_for(fmt),
-        ties_for(fmt),  # ties twice: they are where rounding modes differ
-        st.sampled_from(_edges(fmt)),
-        st.floats(-n_min, n_min, allow_subnormal=True) if n_min > 0 else st.just(0.0),
-        st.floats(allow_nan=allow_nan, allow_infinity=allow_infinity),
+        ties_for(fmt).filter(keep),
+        ties_for(fmt).filter(keep),  # ties twice: they are where rounding modes differ
+        st.sampled_from(edges),
+        st.floats(-min(n_min, bound), min(n_min, bound)) if n_min > 0 else st.just(0.0),
+        anything,
     ]
-    stress_vals = st.deferred(lambda: st.sampled_from(_stress(fmt) or (0.0,)))
-    parts.insert(1, stress_vals)
-    return st.one_of(parts).filter(keep)
+    return st.one_of(parts)
 
 
 def value_arrays(fmt: Format | str, *, min_size: int = 1, max_size: int = 32,
@@ -318,7 +322,7 @@ def quadratics(*, min_dim: int = 1, max_dim: int = 6, min_eigenvalue: float = 2.
     """Diagonal quadratics F(w) = 1/2 (w - w*)^T diag(lambdas) (w - w*) + F*.
 
     The smallest and largest eigenvalues are c and L exactly (so the theorem constants are
-    attained); a quarter of the draws have all eigenvalues equal (the tight case).
+    attained); a third of the draws have all eigenvalues equal (the tight case).
 
     Args:
         min_dim, max_dim: bounds on d.
@@ -341,7 +345,7 @@ def quadratics(*, min_dim: int = 1, max_dim: int = 6, min_eigenvalue: float = 2.
         d = draw(st.integers(min_dim, max_dim))
         L = draw(_dyadic(min_eigenvalue, max_eigenvalue))
         c_lo = max(min_eigenvalue, L / max_condition)
-        equal = draw(st.integers(0, 3)) == 0
+        equal = draw(st.integers(0, 2)) == 0
         c = L if equal else draw(_dyadic(c_lo, L))
         lams = [c] * d if equal else [draw(_dyadic(c, L)) for _ in range(d)]
         if d >= 2 and not equal:
@@ -471,21 +475,37 @@ def quadratic_sgd_problems(*, max_dim: int = 4, max_noise: float = 4.0,
                            **quadratic_kwargs: Any) -> st.SearchStrategy[QuadraticSGD]:
     """A quadratic (see :func:`quadratics`), a start point and noise levels.
 
-    The start is w* plus an offset in [-8, 8]^d, w* itself (gap 0, the floor alone) in a
-    sixth of the draws.
+    Three regimes are drawn equally often, because the bounds are tight in different
+    places: "noise_only" (start at w*, so the floor alone; gradient noise, quantisation
+    noise or both, sometimes only on the coordinate with lambda = L), "noise_free"
+    (the rate alone) and "general" (start w* + offset in [-8, 8]^d, any noise).
     """
+    check_int("max_dim", max_dim, min_value=1)
+    check_real("max_noise", max_noise, min_value=0, exclude_min=True)
+
     @st.composite
     def build(draw: Any) -> QuadraticSGD:
         obj = draw(quadratics(max_dim=max_dim, **quadratic_kwargs))
         d = obj.d
         w_star = np.asarray(obj.w_star, dtype=np.float64)
-        if draw(st.integers(0, 5)) == 0:
+        regime = draw(st.sampled_from(("noise_only", "noise_free", "general")))
+        zero = (0.0,) * d
+        if regime == "noise_only":
             offset = [0.0] * d
+            which = draw(st.sampled_from(("M", "M_q", "both")))
+            positive = noise_levels(d=d, min_value=2.0 ** -6, max_value=max_noise)
+            top = _dyadic(2.0 ** -6, max_noise, 6).map(lambda v: (0.0,) * (d - 1) + (v,))
+            levels = st.one_of(positive, top)
+            sigma2 = draw(levels) if which != "M_q" else zero
+            tau2 = draw(levels) if which != "M" else zero
         else:
             offset = [draw(_dyadic(-8.0, 8.0, 6)) for _ in range(d)]
+            if regime == "noise_free":
+                sigma2, tau2 = zero, zero
+            else:
+                sigma2 = draw(noise_levels(d=d, max_value=max_noise))
+                tau2 = draw(noise_levels(d=d, max_value=max_noise))
         w1 = tuple(float(a + b) for a, b in zip(w_star, offset))
-        sigma2 = draw(noise_levels(d=d, max_value=max_noise))
-        tau2 = draw(noise_levels(d=d, max_value=max_noise))
         return QuadraticSGD(obj, w1, tuple(sigma2), tuple(tau2))
     return build()
 

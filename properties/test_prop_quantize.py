@@ -19,7 +19,8 @@ import math
 from fractions import Fraction
 
 import numpy as np
-from hypothesis import example, given, note, settings
+import pytest
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 import lpsgd.fast as fast
@@ -97,6 +98,27 @@ def test_fast_matches_reference(fmt_x):
     want = {r: reference.quantize(x, fmt, r) for r in DETERMINISTIC_MODES}
     worst = max(DETERMINISTIC_MODES, key=lambda r: int((~_same(got[r], want[r])).sum()))
     _assert_same("test_fast_matches_reference", x, got[worst], want[worst], fmt, worst)
+
+
+#: Disagreements the properties above found (format, mode, inputs); each stays a test.
+REGRESSIONS = [
+    # M = 0: the last significand bit is an exponent bit (ties to even, round to odd).
+    (Format(3, 0, subnormals=False, inf=False, nan=False), "nearest_even", [-12.0, 0.5]),
+    (Format(3, 0, subnormals=False), "odd", [float.fromhex("0x1.0000000000001p-1"), -3.0]),
+    # float64 subnormal inputs into a format whose smallest magnitude is N_min = 2.
+    (Format(1, 0, subnormals=False, inf=False, nan=False), "up", [5e-324, -5e-324]),
+    (Format(1, 0, subnormals=False, inf=False, nan=False), "down", [5e-324, -5e-324]),
+    (Format(1, 0, subnormals=False, inf=False, nan=False), "odd", [5e-324, -5e-324]),
+]
+
+
+@pytest.mark.parametrize(("fmt", "rounding", "values"), REGRESSIONS,
+                         ids=[f"{f.label}-{r}" for f, r, _ in REGRESSIONS])
+def test_fast_matches_reference_regressions(fmt, rounding, values):
+    """Counterexamples found by the conformance properties, kept as plain tests."""
+    x = np.array(values, dtype=np.float64)
+    _assert_same("test_fast_matches_reference_regressions", x, fast.quantize(x, fmt, rounding),
+                 reference.quantize(x, fmt, rounding), fmt, rounding)
 
 
 @settings(max_examples=_REF_EXAMPLES)

@@ -1,0 +1,267 @@
+"""Theorems 5-7 of THEORY.md section 5 with real quantisers in the loop.
+
+* Theorems 5 and 6: gradient descent ``w_{k+1} = w_k - mu Q(grad F(w_k))`` on diagonal
+  quadratics with a real deterministic quantiser, run EXACTLY: the iterate is kept as a
+  rational, the gradient is quantised by the exact reference (which takes mpf inputs
+  exactly), so the comparison with the bound needs no tolerance.  The shrinkage
+  constants come from :func:`lpsgd.theory.format_shrinkage`.  Initial gradient
+  components are drawn from the format's stress values (ties, edges, subnormals), and
+  formats are biased to coarse ones (m <= 3), where truncation shrinkage is large.
+* Theorem 7: Monte Carlo SGD with stochastic rounding of the gradient
+  (``fast.quantize(..., "stochastic", rng=...)``) and bounded additive noise; it fails
+  only when ``mean - Z se > bound (1 + RTOL)`` at some k (Z = 5 standard errors, RTOL
+  = 1e-12 for float64 arithmetic).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+from hypothesis import assume, event, given, note, settings
+from hypothesis import strategies as st
+
+import lpsgd.fast as fast
+import lpsgd.record as record
+import lpsgd.reference as reference
+import lpsgd.strategies as lst
+import lpsgd.theory as theory
+from lpsgd.profiles import EXAMPLES
+
+#: Standard errors a Monte Carlo mean may exceed its bound by before a failure.
+Z = 5
+#: Relative tolerance of float64 comparisons.
+RTOL = 1e-12
+
+_GD_MODES = ("toward_zero", "toward_zero", "nearest_even", "nearest_away", "nearest_zero",
+             "odd")
+
+
+def _mpf(v: Fraction) -> mpmath.mpf:
+    """The dyadic rational v as an mpf, exactly."""
+    n, d = v.numerator, v.denominator
+    assert d & (d - 1) == 0, "only dyadic rationals are exact mpf values"
+    with mpmath.workprec(max(53, abs(n).bit_length() + 2)):
+        return mpmath.ldexp(mpmath.mpf(n), -(d.bit_length() - 1))
+
+
+def _exact_gd(lams: list[Fraction], e1: list[Fraction], mu: Fraction, fmt, rounding: str,
+              K: int) -> tuple[list[Fraction], list[list[Fraction]]]:
+    """Exact gradient descent on F(w) = 1/2 sum lam_i e_i^2 (e = w - w*), K iterates.
+
+    Returns F(w_k) - F* for k = 1..K and the gradients of the K - 1 steps.
+    """
+    e = list(e1)
+    gaps, grads = [], []
+    for k in range(1, K + 1):
+        gaps.append(sum((lam * ei * ei for lam, ei in zip(lams, e)), Fraction(0)) / 2)
+        if k == K:
+            break
+        g = [lam * ei for lam, ei in zip(lams, e)]
+        qg = reference.quantize(np.array([_mpf(v) for v in g], dtype=object), fmt, rounding)
+        grads.append(g)
+        e = [ei - mu * Fraction(float(qi)) for ei, qi in zip(e, qg)]
+    return gaps, grads
+
+
+@st.composite
+def _gd_case(draw):
+    fmt = draw(st.one_of(lst.formats(max_exp_bits=5, max_man_bits=3),
+                         lst.formats(max_exp_bits=8, max_man_bits=12)))
+    rounding = draw(st.sampled_from(_GD_MODES))
+    _, q_hi = theory.format_shrinkage(fmt, rounding, fmt.x_max)
+    assume(math.isfinite(q_hi))  # odd with subnormals: rho unbounded near 0
+    obj = draw(lst.quadratics(max_dim=4))
+    lams = [Fraction(float(v)) for v in obj.lambdas]
+    # Initial gradient components on the format's hard values (within [-X_max, X_max]).
+    g1 = [Fraction(draw(lst.values_for(fmt, allow_nan=False, allow_infinity=False,
+                                       allow_overflow=False))) for _ in lams]
+    e1 = [g / lam for g, lam in zip(g1, lams)]
+    frac = draw(st.one_of(st.just(1.0), st.floats(2.0 ** -4, 1.0)))
+    mu = lst.admissible_stepsize(obj.L, q_hi, frac)
+    K = draw(st.one_of(st.integers(2, 6), st.integers(2, 30)))
+    return fmt, rounding, obj, lams, e1, mu, q_hi, K
+
+
+def _replay(fmt, rounding, obj, e1, mu, K, **extra) -> dict:
+    return {"fmt": repr(fmt), "rounding": rounding,
+            "lambdas": [float(v) for v in obj.lambdas], "e1": [str(v) for v in e1],
+            "mu": mu, "K": K, **extra}
+
+
+@settings(max_examples=EXAMPLES["ci"])
+@given(_gd_case())
+def test_theorem6_gradient_descent(case):
+    """Theorem 6: F(w_k) - F* <= F_t + (1 - mu c q_lo(t))^(k-1) (gap - F_t), every t.
+
+    Checked for several admissible thresholds t (the smallest surviving magnitude, N_min,
+    the smallest nonzero gradient component met, and each binade start above them up to
+    X_max) since every t gives a valid bound.
+    """
+    fmt, rounding, obj, lams, e1, mu, q_hi, K = case
+    gaps, grads = _exact_gd(lams, e1, Fraction(mu), fmt, rounding, K)
+    d, L, c = obj.d, obj.L, obj.c
+    met = [abs(g) for gs in grads for g in gs if g != 0]
+    cands = {fmt.n_min, fmt.smallest_positive, fmt.x_max}
+    if met:
+        cands.add(min(met))
+        cands.add(max(met))
+    cands = sorted(t for t in cands if 0 < t <= fmt.x_max)
+    note(f"fmt={fmt!r} rounding={rounding} lambdas={lams} e1={e1} mu={mu!r} q_hi={q_hi} "
+         f"K={K} gaps={[float(g) for g in gaps]}")
+    worst = (-1.0, None)
+    violations = []
+    for t in cands:
+        q_lo, _ = theory.format_shrinkage(fmt, rounding, t)
+        if q_lo == 0:
+            continue
+        for k in range(1, K + 1):
+            b = theory.theorem6(L=L, c=c, d=d, mu=mu, t=t, q_lo=q_lo, q_hi=q_hi,
+                                gap=gaps[0], k=k)
+            obs = gaps[k - 1]
+            bound = b.exact if b.exact is not None else Fraction(b.value)
+            r = float(obs / bound) if bound > 0 else (math.inf if obs > 0 else 0.0)
+            if k >= 2 and r > worst[0]:
+                worst = (r, (t, k, q_lo, obs, bound))
+            if obs > bound:
+                violations.append((t, k, q_lo, obs, bound))
+    if worst[1] is None:
+        event("no admissible threshold with q_lo > 0")
+        return
+    t, k, q_lo, obs, bound = worst[1]
+    record.observe("test_theorem6_gradient_descent", float(obs), float(bound),
+                   **_replay(fmt, rounding, obj, e1, mu, K, t=float(t), k=k,
+                             q_lo=str(q_lo), q_hi=str(q_hi)))
+    if violations:
+        t, k, q_lo, obs, bound = violations[0]
+        msg = (f"Theorem 6 violated: F(w_k)-F*={float(obs)!r} > bound={float(bound)!r} at "
+               f"k={k}, t={float(t)!r}, q_lo={q_lo}, q_hi={q_hi}, mu={mu!r}, fmt={fmt!r}, "
+               f"rounding={rounding}, lambdas={[float(v) for v in lams]}, "
+               f"e1={[str(v) for v in e1]}")
+        note(msg)
+        raise AssertionError(msg)
+
+
+@settings(max_examples=EXAMPLES["ci"])
+@given(_gd_case())
+def test_theorem5_gradient_descent(case):
+    """Theorem 5: F(w_k) - F* <= (1 - mu c q_lo)^(k-1) (F(w_1) - F*) while no gradient
+    component underflows; q_lo = q_lo(t_k), t_k the smallest nonzero component met before
+    step k (so every diagonal entry D_j = rho(g_j) used lies in [q_lo, q_hi])."""
+    fmt, rounding, obj, lams, e1, mu, q_hi, K = case
+    gaps, grads = _exact_gd(lams, e1, Fraction(mu), fmt, rounding, K)
+    note(f"fmt={fmt!r} rounding={rounding} lambdas={lams} e1={e1} mu={mu!r} q_hi={q_hi} "
+         f"K={K} gaps={[float(g) for g in gaps]}")
+    worst = None
+    t = None
+    for k in range(2, K + 1):
+        met = [abs(g) for g in grads[k - 2] if g != 0]
+        if met:
+            t = min(met) if t is None else min(t, min(met))
+        if t is None:
+            continue  # every gradient so far was exactly 0
+        q_lo, _ = theory.format_shrinkage(fmt, rounding, t)
+        if q_lo == 0:
+            break  # a component underflowed: Theorem 6's territory
+        b = theory.theorem5(L=obj.L, c=obj.c, mu=mu, q_lo=q_lo, q_hi=q_hi, gap=gaps[0], k=k)
+        bound = b.exact if b.exact is not None else Fraction(b.value)
+        obs = gaps[k - 1]
+        r = float(obs / bound) if bound > 0 else (math.inf if obs > 0 else 0.0)
+        if worst is None or r > worst[0]:
+            worst = (r, k, q_lo, obs, bound)
+        if obs > bound:
+            msg = (f"Theorem 5 violated at k={k}: {float(obs)!r} > {float(bound)!r} "
+                   f"(q_lo={q_lo}, q_hi={q_hi}, mu={mu!r}, fmt={fmt!r}, rounding={rounding})")
+            note(msg)
+            raise AssertionError(msg)
+    if worst is None:
+        event("underflow at the first step")
+        return
+    r, k, q_lo, obs, bound = worst
+    record.observe("test_theorem5_gradient_descent", float(obs), float(bound),
+                   **_replay(fmt, rounding, obj, e1, mu, K, k=k, q_lo=str(q_lo),
+                             q_hi=str(q_hi)))
+
+
+# -- Theorem 7: stochastic rounding, Monte Carlo ------------------------------------------
+
+RUNS = 2000
+
+
+@st.composite
+def _sr_case(draw):
+    fmt = draw(st.one_of(lst.formats(max_exp_bits=5, max_man_bits=3, subnormals=True),
+                         lst.formats(max_exp_bits=8, max_man_bits=10, subnormals=True)))
+    obj = draw(lst.quadratics(max_dim=3, centred=True))
+    d = obj.d
+    s, x_max = fmt.subnormal_spacing, fmt.x_max
+    # Gradient scale between a few subnormal spacings and X_max / 8 (powers of two), so
+    # the s^2 term of M' matters in some draws and no component reaches X_max.
+    lo = max(s.numerator.bit_length() - s.denominator.bit_length(), -1000)
+    hi = (x_max / 8).numerator.bit_length() - (x_max / 8).denominator.bit_length() - 1
+    assume(lo + 1 <= hi)
+    j = draw(st.one_of(st.integers(lo + 1, min(lo + 4, hi)), st.integers(lo + 1, hi)))
+    g0 = 2.0 ** j
+    offsets = [draw(st.floats(-1.0, 1.0)) for _ in range(d)]
+    w1 = [o * g0 / float(lam) for o, lam in zip(offsets, obj.lambdas)]
+    half_widths = [draw(st.one_of(st.just(0.0), st.floats(0.0, 1.0))) * g0 for _ in range(d)]
+    delta = Fraction(1, 4 * 2 ** (2 * fmt.man_bits))
+    frac = draw(st.one_of(st.just(1.0), st.floats(2.0 ** -3, 1.0)))
+    mu = lst.admissible_stepsize(obj.L, 1 + delta, frac)
+    K = draw(st.integers(2, 20))
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    return fmt, obj, w1, half_widths, mu, K, seed
+
+
+@settings(max_examples=max(15, EXAMPLES["ci"] // 3))
+@given(_sr_case())
+def test_theorem7_stochastic_rounding(case):
+    """Theorem 7: SGD with stochastically rounded gradients obeys Theorem 1 with q = 1 and
+    (M', M_G') = ((1 + delta) M + d s^2/4, (1 + delta) M_G), delta = 2^(-2m)/4.
+
+    Gradient noise is uniform on [-a_i, a_i] (bounded, so no component exceeds X_max;
+    M = sum a_i^2 / 3, M_V = 0).  Runs where some component would exceed X_max are
+    discarded (the theorem excludes them).
+    """
+    fmt, obj, w1, half_widths, mu, K, seed = case
+    rng = np.random.default_rng(seed)
+    lam = np.asarray(obj.lambdas, dtype=np.float64)
+    a = np.asarray(half_widths, dtype=np.float64)
+    W = np.tile(np.asarray(w1, dtype=np.float64), (RUNS, 1))
+    x_max = float(fmt.x_max)
+    gaps = np.empty((K, RUNS))
+    for k in range(K):
+        gaps[k] = 0.5 * (W * W) @ lam
+        if k == K - 1:
+            break
+        G = W * lam + rng.uniform(-1.0, 1.0, size=W.shape) * a
+        assume(np.all(np.abs(G) <= x_max))
+        W = W - mu * fast.quantize(G, fmt, "stochastic", rng=rng)
+    M = sum(Fraction(float(v)) ** 2 / 3 for v in a)
+    gap = sum(Fraction(float(l)) * Fraction(float(w)) ** 2 for l, w in zip(lam, w1)) / 2
+    mean = gaps.mean(axis=1)
+    se = gaps.std(axis=1, ddof=1) / math.sqrt(RUNS)
+    note(f"fmt={fmt!r} lambdas={lam.tolist()} w1={w1} a={a.tolist()} mu={mu!r} K={K} "
+         f"seed={seed} mean={mean.tolist()} se={se.tolist()}")
+    worst, bad = None, None
+    for k in range(1, K + 1):
+        b = float(theory.theorem7(L=obj.L, c=obj.c, d=obj.d, M=M, M_V=0, fmt=fmt, mu=mu,
+                                  gap=gap, k=k))
+        lower = mean[k - 1] - Z * se[k - 1]
+        r = lower / b if b > 0 else (math.inf if lower > 0 else 0.0)
+        if k >= 2 and (worst is None or r > worst[0]):
+            worst = (r, k, lower, b)
+        if lower > b * (1 + RTOL) and bad is None:
+            bad = (k, mean[k - 1], se[k - 1], b)
+    r, k, lower, b = worst
+    record.observe("test_theorem7_stochastic_rounding", lower, b, fmt=repr(fmt),
+                   lambdas=lam.tolist(), w1=list(w1), a=a.tolist(), mu=mu, K=K, k=k,
+                   seed=seed, runs=RUNS)
+    if bad is not None:
+        k, m, s_, b = bad
+        msg = (f"Theorem 7 violated at k={k}: mean {m!r} - {Z} se ({s_!r}) > bound {b!r} "
+               f"(fmt={fmt!r}, mu={mu!r}, seed={seed})")
+        note(msg)
+        raise AssertionError(msg)

@@ -28,11 +28,11 @@ Overflow (FORMATS.md, "Overflow, zeros, NaN"):
 
 NaN inputs give NaN (a quiet NaN with the input's sign bit, as numpy's and ml_dtypes'
 casts keep it; an overflow to NaN carries the sign of x), with one exception taken from
-ml_dtypes: for ``nearest_even`` into a
-format with no NaN encoding (float6_e3m2fn, float6_e2m3fn, float4_e2m1fn and any
-``Format(..., inf=False, nan=False)``), ml_dtypes returns a zero whose sign is the
-*opposite* of the NaN's sign bit, and so do we.  The other modes return NaN for such
-formats (the float64 result can say "invalid input", the format itself cannot).
+ml_dtypes: for ``nearest_even`` into a format with no NaN encoding (float6_e3m2fn,
+float6_e2m3fn, float4_e2m1fn and any ``Format(..., inf=False, nan=False)``), ml_dtypes
+returns a zero whose sign is the *opposite* of the NaN's sign bit, and so do we.  The
+other modes return NaN for such formats (the float64 result can say "invalid input",
+the format itself cannot).
 
 Parity (ties to even, round to odd) is that of the integer significand ``n`` at the
 spacing of x, not of the bit pattern: with M = 0 every normal significand is 1 (odd), so

@@ -249,3 +249,49 @@ def test_theorem1_any_stepsize(case):
              for k in range(1, K + 1)]
     _check("test_theorem1_any_stepsize", pairs,
            **_context(problem, mu=mu, q=q, K=K))
+
+
+@settings(max_examples=60)
+@given(_stepsize_sequence_case())
+def test_theorem1_schedule_exact_quadratic(case):
+    """Schedule-aware Theorem 1: E[F(w_{n+1}) - F*] <= a_{n+1} with the actual (mu_k, q_k)."""
+    problem, stepsize, sched, K = case
+    obj = problem.objective
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K, mu=stepsize, q=sched,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    mus = _exact_mus(stepsize, K)
+    qs = [Fraction(v) for v in sched.values(K)]
+    gap = mom.gaps[0]
+    note(f"stepsize={stepsize!r} schedule={sched!r} q={sched.values(K)} K={K}")
+    pairs = [(1, gap, gap)]
+    for n in range(1, K):
+        b = theory.theorem1_schedule(L=obj.L, c=obj.c, M=problem.M, M_V=0, M_q=problem.M_q,
+                                     mus=mus[:n], qs=qs[:n], gap=gap)
+        pairs.append((n + 1, mom.gaps[n], b.value))
+    _check("test_theorem1_schedule_exact_quadratic", pairs,
+           **_context(problem, stepsize=stepsize, schedule=sched, K=K))
+
+
+@settings(max_examples=60)
+@given(_stepsize_sequence_case())
+def test_theorem3_schedule_exact_quadratic(case):
+    """Schedule-aware Theorem 3: sum_k eta_k E||grad F(w_k)||^2 <= 2 gap
+    + L sum_k mu_k^2 (q_k^2 M + M_q), eta_k = mu_k q_k."""
+    problem, stepsize, sched, K = case
+    obj = problem.objective
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K, mu=stepsize, q=sched,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    mus = _exact_mus(stepsize, K)
+    qs = [Fraction(v) for v in sched.values(K)]
+    gap = mom.gaps[0]
+    note(f"stepsize={stepsize!r} schedule={sched!r} q={sched.values(K)} K={K}")
+    pairs = []
+    with mpmath.workdps(60):
+        total = mpmath.mpf(0)
+        for k in range(1, K + 1):
+            total += _mp(mus[k - 1] * qs[k - 1]) * mom.grad_norms2[k - 1]
+            b = theory.theorem3_schedule(L=obj.L, M=problem.M, M_q=problem.M_q, mus=mus[:k],
+                                         qs=qs[:k], gap=gap)
+            pairs.append((k, total, b.value))
+    _check("test_theorem3_schedule_exact_quadratic", pairs,
+           **_context(problem, stepsize=stepsize, schedule=sched, K=K))

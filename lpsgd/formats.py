@@ -69,7 +69,8 @@ class Format:
             raise InvalidArgument(
                 f"Format(exp_bits={self.exp_bits}, man_bits={self.man_bits}, inf={self.inf}, "
                 f"nan={self.nan}) has no normal numbers (e_max={self.e_max} < e_min="
-                f"{self.e_min}); use exp_bits >= 2 or an fn format")
+                f"{self.e_min}); use exp_bits >= 2"
+                + (", man_bits >= 1, or nan=False" if not self.inf else " or inf=False"))
 
     # -- derived constants -------------------------------------------------------------
     @property

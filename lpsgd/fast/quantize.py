@@ -65,6 +65,8 @@ CHUNK = 1 << 16
 _SPECIAL_SLICE = 1 << 13
 
 _ABS = np.uint64(0x7FFF_FFFF_FFFF_FFFF)
+_F64_TINY = float(np.finfo(np.float64).tiny)   # 2^-1022, smallest normal float64
+_F64_SUB = float(np.finfo(np.float64).smallest_subnormal)  # 2^-1074
 
 #: Bit generators whose ``Generator.random()`` doubles are ``(next_uint64 >> 11) * 2^-53``,
 #: one 64-bit draw per double (MT19937 builds its doubles from two 32-bit draws and is
@@ -185,9 +187,15 @@ def _round_special(xs: np.ndarray, us: np.ndarray | None, plan: _Plan) -> np.nda
         af = a[fin]
         e = np.frexp(af)[1] - 1  # floor(log2 |x|), exact also for float64 subnormals
         qe = np.maximum(e, f.e_min) - f.man_bits
-        y = np.ldexp(af, -qe)    # |x| / q, exact
+        y = np.ldexp(af, -qe)    # |x| / q, exact unless it falls below 2^-1022
         n = np.floor(y)
-        frac = y - n             # exact
+        frac = y - n             # exact, except for the case below
+        # q = 2^qe > 1 happens only for E = 1, M = 0 (fn) formats, where a float64
+        # subnormal |x| divided by q can lose its last bit or vanish.  Then n = 0 and
+        # 0 < frac < 1/2, and u < frac is decided exactly as u q < |x| (a scaling up).
+        tiny = (qe > 0) & (y < _F64_TINY)
+        if tiny.any():
+            frac[tiny] = _F64_SUB
         nf = neg[fin]
         if mode is RoundingMode.NEAREST_EVEN:
             odd = np.fmod(n, 2.0) == 1.0
@@ -205,7 +213,10 @@ def _round_special(xs: np.ndarray, us: np.ndarray | None, plan: _Plan) -> np.nda
         elif mode is RoundingMode.ODD:
             up = (frac > 0) & (np.fmod(n, 2.0) == 0.0)
         elif mode is RoundingMode.STOCHASTIC:
-            up = us[fin] < frac
+            uf = us[fin]
+            up = uf < frac
+            if tiny.any():
+                up[tiny] = np.ldexp(uf[tiny], qe[tiny]) < af[tiny]
         else:
             up = (frac > 0) & (us[fin] < 0.5)
         with np.errstate(over="ignore"):

@@ -53,6 +53,7 @@ import math
 from fractions import Fraction
 from typing import Any, Callable
 
+import mpmath
 import numpy as np
 
 from lpsgd._validate import check_real
@@ -118,10 +119,12 @@ def _as_fraction(name: str, v: Any) -> Fraction:
     if isinstance(v, Fraction):
         return v
     check_real(name, v)
-    try:
-        return Fraction(v)
-    except (TypeError, ValueError):
-        return Fraction(float(v))
+    if isinstance(v, mpmath.mpf):
+        man, exp = v.man_exp  # exact, whatever the mpf's precision
+        return Fraction(man) * Fraction(2) ** exp
+    if isinstance(v, np.floating):
+        return Fraction(float(v))  # float32/float64 values are exact as Python floats
+    return Fraction(v)
 
 
 def _floor_log2(a: Fraction) -> int:

@@ -127,6 +127,9 @@ def test_known_values() -> None:
     assert sr.variance_bound(1.5) == Fraction(1, 2 ** 22)
     assert sr.quantum(0.0) == Fraction(1, 2 ** 24)
     assert profile("binary16", "up").q_hi == math.inf
+    # t may be an int, a numpy float or an mpf (used exactly)
+    import mpmath
+    assert tz.q_lo(mpmath.mpf(1) / 3) == tz.q_lo(np.float32(0.25)) == tz.q_lo(1)
 
 
 def test_profile_bad_arguments() -> None:
@@ -134,6 +137,8 @@ def test_profile_bad_arguments() -> None:
         profile("binary16", "nearest_even").q_lo(1e6)
     with pytest.raises(InvalidArgument, match="t="):
         profile("binary16", "nearest_even").q_lo(0.0)
+    with pytest.raises(InvalidArgument, match="t=nan"):
+        profile("binary16", "nearest_even").q_lo(float("nan"))
     with pytest.raises(InvalidArgument, match="stochastic"):
         profile("binary16", "nearest_even").quantum(1.0)
     with pytest.raises(InvalidArgument, match="rounding"):

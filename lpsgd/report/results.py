@@ -147,6 +147,8 @@ def summarize_suite(suite: SuiteResult) -> dict[str, Any]:
                             "counterexample": rec.get("counterexample"),
                             "note": "recorded outside a test_mutant_* test", "duration": 0.0})
 
+    # checks of the suite itself (from the mutant file) after the properties proper
+    properties.sort(key=lambda p: p["name"].startswith(MUTANT_PREFIX))
     tested = {p["name"] for p in properties} | {s["name"] for s in skipped}
     unmatched = sorted(n for n in rec_props if n not in tested)
     return {"properties": properties, "mutants": mutants, "skipped": skipped,

@@ -333,12 +333,15 @@ def floor_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
     for mode, col in zip(_FLOOR_MODES, ("C3", "C0", "C2")):
         meas = np.array(results[mode]["measured"])
         inside = meas >= bottom
-        ax.semilogy(np.array(m_values)[inside], meas[inside], "o-", color=col,
-                    label=f"{mode}: measured" + (f" (mean of {reps})"
-                                                 if mode == "stochastic" else ""))
+        if inside.any():
+            ax.semilogy(np.array(m_values)[inside], meas[inside], "o-", color=col,
+                        label=f"{mode}: measured" + (f" (mean of {reps})"
+                                                     if mode == "stochastic" else ""))
         if not inside.all():
             ax.semilogy(np.array(m_values)[~inside], np.full((~inside).sum(), bottom * 1.15),
-                        "v", color=col, label=f"{mode}: measured, below the axis")
+                        "v", color=col, label=f"{mode}: measured" + (
+                            f" (mean of {reps})" if mode == "stochastic" else "")
+                        + ", below the axis")
         ax.semilogy(m_values, results[mode]["bound"], "--", color=col,
                     label=f"{mode}: Theorem {'7' if mode == 'stochastic' else '6'} bound")
     ax.set_ylim(bottom=bottom)
@@ -432,7 +435,9 @@ def shrinkage_profile_sweep(*, profile: str, seed: int, outdir: Path) -> dict[st
             "caption": ("rho(x) = Q(x)/x on a log grid of positive x up to X_max. Gray: x "
                         "rounds to 0 (dark: in both modes; light: toward zero only); gold: "
                         "subnormal range. Toward zero shrinks (rho <= 1, down to 1/2 at the "
-                        "subnormal edge), round to nearest overshoots up to q_hi."),
+                        "subnormal edge), round to nearest overshoots up to q_hi. The "
+                        "smallest surviving magnitude is an infimum: for nearest_even, s/2 "
+                        "itself ties to 0 and every larger magnitude survives."),
             "tables": [{"header": ["preset", "smallest surviving (toward_zero)",
                                    "smallest surviving (nearest_even)", "N_min",
                                    "q_lo(N_min) toward_zero", "q_hi nearest_even"],
@@ -544,7 +549,7 @@ def bench_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
                        {"title": "Conformance of the peers against lpsgd.reference",
                         "header": ["peer", "format", "rounding", "checked", "mismatches",
                                    "kinds"], "rows": crows}],
-            "caption": (f"{bench.method.rstrip('.')}. Conformance of the peers (nearest_even and "
+            "caption": (f"Method: {bench.method.rstrip('.')}. Conformance of the peers (nearest_even and "
                         f"toward_zero, lpsgd.testing.check_quantizer) follows; a peer's "
                         f"mismatch is a fact about that peer, not a failure of this report."),
             "data": {"bench": bench.as_dict(),

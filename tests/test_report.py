@@ -437,3 +437,18 @@ def test_html_escapes_counterexamples_and_md_escapes_pipes():
     md = render_markdown(d)
     assert "x < y \\| <script>" in md  # a pipe would break the Markdown table
     assert "| m | NO | 0.0 | test failed: a > b |" in md
+
+
+def test_same_seed_same_results(passing_suite, tmp_path, tiny_sweeps):
+    """A randomized profile with the same --seed reproduces every number but the times."""
+    def numbers(rep):
+        strip = ("duration",)
+        return ([{k: v for k, v in p.items() if k not in strip}
+                 for p in rep.results["properties"]],
+                [{k: v for k, v in m.items() if k not in strip} for m in rep.results["mutants"]])
+
+    a = generate("dev", 123, tmp_path / "a", suite_dir=passing_suite, progress=False)
+    b = generate("dev", 123, tmp_path / "b", suite_dir=passing_suite, progress=False)
+    c = generate("dev", 124, tmp_path / "c", suite_dir=passing_suite, progress=False)
+    assert numbers(a) == numbers(b)
+    assert numbers(a) != numbers(c)  # the seed reaches Hypothesis

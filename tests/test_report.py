@@ -452,3 +452,18 @@ def test_same_seed_same_results(passing_suite, tmp_path, tiny_sweeps):
     c = generate("dev", 124, tmp_path / "c", suite_dir=passing_suite, progress=False)
     assert numbers(a) == numbers(b)
     assert numbers(a) != numbers(c)  # the seed reaches Hypothesis
+
+
+def test_sweep_data_with_nan_and_numpy_values_is_written(passing_suite, tmp_path, monkeypatch):
+    import numpy as np
+
+    def odd_values(*, profile, seed, outdir):
+        return {"title": "Odd", "status": "ok",
+                "data": {"nan": float("nan"), "inf": np.float64("inf"), "n": np.int64(3),
+                         "arr": np.array([1.5, np.nan])}}
+
+    monkeypatch.setattr(sweep_mod, "SWEEPS", {"odd": odd_values})
+    out = tmp_path / "r"
+    generate("ci", 0, out, suite_dir=passing_suite, progress=False)
+    data = json.loads((out / "results.json").read_text())["sweeps"][0]["data"]
+    assert data == {"nan": "nan", "inf": "inf", "n": 3, "arr": [1.5, "nan"]}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import math
 import os
 import sys
 import time
@@ -21,7 +22,8 @@ from lpsgd.report.render import render_html, render_markdown
 from lpsgd.report.results import build_results, git_commit, git_dirty, validate_results
 from lpsgd.report.suite import checkout_root, run_suite
 
-__all__ = ["Report", "generate", "canonical_command", "validate_options", "MAX_SEED"]
+__all__ = ["Report", "generate", "canonical_command", "validate_options", "json_ready",
+           "MAX_SEED"]
 
 #: Seeds go to numpy's SeedSequence and to Hypothesis; keep them in an unsigned 64-bit range.
 MAX_SEED = 2**64 - 1
@@ -132,11 +134,30 @@ def generate(profile: str = "ci", seed: int = 0, out: str | os.PathLike | None =
         timings["render"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_start
         results["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        results = json_ready(results)
         (tmp / "results.json").write_text(json.dumps(results, indent=2, allow_nan=False)
                                           + "\n", encoding="utf-8")
         (tmp / "report.md").write_text(render_markdown(results), encoding="utf-8")
         (tmp / "report.html").write_text(render_html(results), encoding="utf-8")
     return Report(path=dest, results=results)
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays made plain, and NaN/inf floats written as
+    the strings "nan", "inf", "-inf" (strict JSON has no such numbers)."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
 
 
 def _bar(total: int, progress: bool) -> Any:

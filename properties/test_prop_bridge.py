@@ -68,18 +68,29 @@ def _exact_gd(lams: list[Fraction], e1: list[Fraction], mu: Fraction, fmt, round
 
 @st.composite
 def _gd_case(draw):
-    fmt = draw(st.one_of(lst.formats(max_exp_bits=5, max_man_bits=3),
-                         lst.formats(max_exp_bits=8, max_man_bits=12)))
-    rounding = draw(st.sampled_from(_GD_MODES))
+    # A third of the draws are the regime where truncation shrinkage is largest and the
+    # bound tightest: toward_zero, m <= 1, equal eigenvalues (c = L), mu at its limit.
+    hard = draw(st.integers(0, 2)) == 0
+    if hard:
+        fmt = draw(lst.formats(max_exp_bits=6, max_man_bits=1))
+        rounding = "toward_zero"
+    else:
+        fmt = draw(st.one_of(lst.formats(max_exp_bits=5, max_man_bits=3),
+                             lst.formats(max_exp_bits=8, max_man_bits=12)))
+        rounding = draw(st.sampled_from(_GD_MODES))
     _, q_hi = theory.format_shrinkage(fmt, rounding, fmt.x_max)
     assume(math.isfinite(q_hi))  # odd with subnormals: rho unbounded near 0
-    obj = draw(lst.quadratics(max_dim=4))
+    obj = draw(lst.quadratics(max_dim=4, max_condition=1.0 if hard else 64.0))
     lams = [Fraction(float(v)) for v in obj.lambdas]
     # Initial gradient components on the format's hard values (within [-X_max, X_max]).
-    g1 = [Fraction(draw(lst.values_for(fmt, allow_nan=False, allow_infinity=False,
-                                       allow_overflow=False))) for _ in lams]
+    if hard:  # generic values between N_min and X_max: rarely representable, so rho < 1
+        mags = st.floats(float(fmt.n_min), float(fmt.x_max))
+        g1 = [Fraction(draw(mags)) * draw(st.sampled_from((1, -1))) for _ in lams]
+    else:
+        g1 = [Fraction(draw(lst.values_for(fmt, allow_nan=False, allow_infinity=False,
+                                           allow_overflow=False))) for _ in lams]
     e1 = [g / lam for g, lam in zip(g1, lams)]
-    frac = draw(st.one_of(st.just(1.0), st.floats(2.0 ** -4, 1.0)))
+    frac = 1.0 if hard else draw(st.one_of(st.just(1.0), st.floats(2.0 ** -4, 1.0)))
     mu = lst.admissible_stepsize(obj.L, q_hi, frac)
     K = draw(st.one_of(st.integers(2, 6), st.integers(2, 30)))
     return fmt, rounding, obj, lams, e1, mu, q_hi, K

@@ -30,7 +30,7 @@ __all__ = [
     "formats", "rounding_modes", "values_for", "value_arrays", "ties_for",
     "representable_values", "quadratics", "noise_levels", "stepsizes",
     "diminishing_stepsizes", "shrinkage_levels", "shrinkage_schedules", "QuadraticSGD",
-    "quadratic_sgd_problems", "admissible_stepsize",
+    "quadratic_sgd_problems", "admissible_stepsize", "scaled_examples",
 ]
 
 KINDS = ("ieee", "fn", "fn_nonan")
@@ -41,6 +41,19 @@ def _check_range(lo_name: str, lo: Any, hi_name: str, hi: Any) -> None:
     if lo > hi:
         raise InvalidArgument(f"Expected {lo_name} <= {hi_name} but got {lo_name}={lo!r}, "
                               f"{hi_name}={hi!r}")
+
+
+def scaled_examples(fraction: float = 1.0, *, minimum: int = 10) -> int:
+    """``max_examples`` for an expensive property: ``fraction`` of the active profile's.
+
+    Read when the property is decorated, i.e. after pytest has loaded the profile chosen
+    with ``--hypothesis-profile``, so ci/dev/thorough all scale the property.
+    """
+    from hypothesis import settings
+
+    check_real("fraction", fraction, min_value=0, exclude_min=True, max_value=1)
+    check_int("minimum", minimum, min_value=1)
+    return max(minimum, int(settings.default.max_examples * fraction))
 
 
 # -- formats and rounding modes ---------------------------------------------------------

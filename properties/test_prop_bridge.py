@@ -28,7 +28,6 @@ import lpsgd.record as record
 import lpsgd.reference as reference
 import lpsgd.strategies as lst
 import lpsgd.theory as theory
-from lpsgd.profiles import EXAMPLES
 
 #: Standard errors a Monte Carlo mean may exceed its bound by before a failure.
 Z = 5
@@ -102,7 +101,6 @@ def _replay(fmt, rounding, obj, e1, mu, K, **extra) -> dict:
             "mu": mu, "K": K, **extra}
 
 
-@settings(max_examples=EXAMPLES["ci"])
 @given(_gd_case())
 def test_theorem6_gradient_descent(case):
     """Theorem 6: F(w_k) - F* <= F_t + (1 - mu c q_lo(t))^(k-1) (gap - F_t), every t.
@@ -155,7 +153,6 @@ def test_theorem6_gradient_descent(case):
         raise AssertionError(msg)
 
 
-@settings(max_examples=EXAMPLES["ci"])
 @given(_gd_case())
 def test_theorem5_gradient_descent(case):
     """Theorem 5: F(w_k) - F* <= (1 - mu c q_lo)^(k-1) (F(w_1) - F*) while no gradient
@@ -226,7 +223,7 @@ def _sr_case(draw):
     return fmt, obj, w1, half_widths, mu, K, seed
 
 
-@settings(max_examples=max(15, EXAMPLES["ci"] // 3))
+@settings(max_examples=lst.scaled_examples(1 / 3, minimum=15))
 @given(_sr_case())
 def test_theorem7_stochastic_rounding(case):
     """Theorem 7: SGD with stochastically rounded gradients obeys Theorem 1 with q = 1 and

@@ -27,12 +27,11 @@ import lpsgd.strategies as lst
 import lpsgd.theory as theory
 from lpsgd.objectives import (AdditiveNoise, CauchyLoss, LeastSquares, LogisticRegression,
                               Minibatch)
-from lpsgd.profiles import EXAMPLES
 
 Z = 5
 RTOL = 1e-12
 RUNS = 1000
-_MC_EXAMPLES = max(12, EXAMPLES["ci"] // 4)
+_MC_EXAMPLES = lst.scaled_examples(0.5, minimum=15)
 
 
 @functools.lru_cache(maxsize=64)

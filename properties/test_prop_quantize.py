@@ -27,8 +27,7 @@ import lpsgd.fast as fast
 import lpsgd.record as record
 import lpsgd.reference as reference
 import lpsgd.strategies as lst
-from lpsgd.formats import Format, preset
-from lpsgd.profiles import EXAMPLES
+from lpsgd.formats import Format
 from lpsgd.rounding import DETERMINISTIC_MODES, RoundingMode
 
 #: False-alarm probability of one statistical check (Hoeffding, valid for every p).
@@ -39,7 +38,7 @@ N_SAMPLES = 4000
 HOEFFDING_T = math.sqrt(math.log(2 / ALPHA) / (2 * N_SAMPLES))
 
 # The reference is exact (mpmath), so the bit-for-bit checks use fewer, larger examples.
-_REF_EXAMPLES = max(20, EXAMPLES["ci"] // 2)
+_REF_EXAMPLES = lst.scaled_examples(0.5, minimum=20)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -161,7 +160,7 @@ def test_fast_matches_reference_uniforms(data, rounding):
                  uniforms=[float(v).hex() for v in u])
 
 
-@settings(max_examples=max(10, EXAMPLES["ci"] // 4))
+@settings(max_examples=lst.scaled_examples(0.25, minimum=10))
 @given(lst.formats(max_exp_bits=5, max_man_bits=4), lst.rounding_modes(deterministic=True))
 def test_fast_matches_reference_stress(fmt, rounding):
     """The deterministic stress set of a format (lpsgd.stress) in one array."""
@@ -295,7 +294,7 @@ def _neighbours(fmt: Format, x: float) -> tuple[float, float]:
     return lo, hi
 
 
-@settings(max_examples=max(20, EXAMPLES["ci"] // 2))
+@settings(max_examples=lst.scaled_examples(0.5, minimum=20))
 @given(_stochastic_case(), lst.rounding_modes(deterministic=False),
        st.integers(0, 2 ** 32 - 1))
 def test_stochastic_rounding_distribution(case, rounding, seed):

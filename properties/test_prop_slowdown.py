@@ -22,7 +22,6 @@ import lpsgd.strategies as lst
 import lpsgd.theory as theory
 from lpsgd.formats import Format
 from lpsgd.objectives import CauchyLoss
-from lpsgd.profiles import EXAMPLES
 
 MP_RTOL = mpmath.mpf("1e-40")
 
@@ -54,7 +53,7 @@ def _equivalence_case(draw):
     return obj, w1, mu, q, K
 
 
-@settings(max_examples=max(20, EXAMPLES["ci"] // 2))
+@settings(max_examples=lst.scaled_examples(0.5, minimum=20))
 @given(_equivalence_case())
 def test_effective_stepsize_equivalence(case):
     """Without noise and with a constant q the iterates of (mu, q) equal those of
@@ -88,7 +87,6 @@ def _monotone_case(draw):
     return obj, w1, mu, q1, q2, K
 
 
-@settings(max_examples=EXAMPLES["ci"])
 @given(_monotone_case())
 def test_gap_monotone_in_q(case):
     """Noise-free quadratics with mu q L <= 1: E[F(w_k) - F*] is non-increasing in q at
@@ -120,7 +118,6 @@ def _slowdown_case(draw):
     return L, c, mu, q_min, gap, eps
 
 
-@settings(max_examples=EXAMPLES["ci"])
 @given(_slowdown_case())
 def test_iterations_to_eps_slowdown(case):
     """K_q(eps) / K_1(eps) >= 1/q_min up to the rounding of iteration counts.
@@ -163,7 +160,6 @@ def _precision_pair(draw):
     return fine, coarse, obj, M
 
 
-@settings(max_examples=EXAMPLES["ci"])
 @given(_precision_pair())
 def test_floor_grows_as_precision_falls(pair):
     """The floors of Theorem 7 (stochastic rounding: delta and s grow) and Theorem 6
@@ -215,7 +211,6 @@ def _check_same(name: str, pairs: list[tuple[int, object, Fraction]], **ctx) -> 
             f"{name}: theorem {n} gives {float(v)!r} != classical {float(c)!r} ({ctx})")
 
 
-@settings(max_examples=EXAMPLES["ci"])
 @given(_classical_case())
 def test_reduction_to_classical(case):
     """q = 1, M_q = 0: Theorems 1-4 equal Bottou-Curtis-Nocedal Theorems 4.6, 4.7, 4.8 and

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
-from hypothesis import given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 import lpsgd.record as record
@@ -83,7 +83,6 @@ def _fixed_step_case(draw, *, adversarial: bool = True):
     return problem, mu, sched, K
 
 
-@settings(max_examples=60)
 @given(_fixed_step_case())
 def test_theorem1_exact_quadratic(case):
     """Theorem 1: E[F(w_k) - F*] <= F_q + r^(k-1) (gap - F_q), fixed stepsize."""
@@ -113,7 +112,6 @@ def _diminishing_case(draw):
     return problem, beta, gamma, sched, K, q_min, q_max
 
 
-@settings(max_examples=60)
 @given(_diminishing_case())
 def test_theorem2_exact_quadratic(case):
     """Theorem 2: E[F(w_k) - F*] <= nu / (gamma + k), mu_k = beta / (gamma + k)."""
@@ -133,7 +131,6 @@ def test_theorem2_exact_quadratic(case):
                       q_max=q_max))
 
 
-@settings(max_examples=60)
 @given(_fixed_step_case())
 def test_theorem3_exact_quadratic(case):
     """Theorem 3: (1/K) sum_k E||grad F(w_k)||^2 <= L mu B / q_min + 2 gap / (K mu q_min)."""
@@ -183,7 +180,6 @@ def _exact_mus(stepsize, K: int) -> list[Fraction]:
     return [Fraction(v) for v in stepsize.values(K)]
 
 
-@settings(max_examples=60)
 @given(_stepsize_sequence_case())
 def test_theorem4_exact_quadratic(case):
     """Theorem 4: sum_k mu_k E||grad F(w_k)||^2 <= (2/q_min) gap + (L B/q_min) sum mu_k^2."""
@@ -221,7 +217,6 @@ def _any_stepsize_case(draw):
     return problem, mu, q, K
 
 
-@settings(max_examples=60)
 @given(_any_stepsize_case())
 def test_theorem1_any_stepsize(case):
     """Theorem 1 for any stepsize: either it refuses (AssumptionError) or its bound holds.
@@ -251,7 +246,6 @@ def test_theorem1_any_stepsize(case):
            **_context(problem, mu=mu, q=q, K=K))
 
 
-@settings(max_examples=60)
 @given(_stepsize_sequence_case())
 def test_theorem1_schedule_exact_quadratic(case):
     """Schedule-aware Theorem 1: E[F(w_{n+1}) - F*] <= a_{n+1} with the actual (mu_k, q_k)."""
@@ -272,7 +266,6 @@ def test_theorem1_schedule_exact_quadratic(case):
            **_context(problem, stepsize=stepsize, schedule=sched, K=K))
 
 
-@settings(max_examples=60)
 @given(_stepsize_sequence_case())
 def test_theorem3_schedule_exact_quadratic(case):
     """Schedule-aware Theorem 3: sum_k eta_k E||grad F(w_k)||^2 <= 2 gap

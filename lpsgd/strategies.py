@@ -28,7 +28,7 @@ from lpsgd.rounding import DETERMINISTIC_MODES, ROUNDING_MODES, STOCHASTIC_MODES
 
 __all__ = [
     "formats", "rounding_modes", "values_for", "value_arrays", "ties_for",
-    "representable_values", "quadratics", "noise_levels", "stepsizes",
+    "representable_values", "quadratics", "dense_quadratics", "noise_levels", "stepsizes",
     "diminishing_stepsizes", "shrinkage_levels", "shrinkage_schedules", "QuadraticSGD",
     "quadratic_sgd_problems", "admissible_stepsize", "scaled_examples",
 ]
@@ -372,6 +372,21 @@ def quadratics(*, min_dim: int = 1, max_dim: int = 6, min_eigenvalue: float = 2.
             w_star = [draw(_dyadic(-4.0, 4.0, 6)) for _ in range(d)]
             f_star = draw(_dyadic(-2.0, 2.0, 6))
         return DiagonalQuadratic(np.array(lams), w_star=np.array(w_star), f_star=f_star)
+    return build()
+
+
+def dense_quadratics(*, min_dim: int = 2, max_dim: int = 4,
+                     **quadratic_kwargs: Any) -> st.SearchStrategy[Any]:
+    """Dense quadratics A = U diag(lambdas) U^T (U a seeded random rotation), lambdas as in
+    :func:`quadratics`; L and c are recomputed from A by :mod:`lpsgd.objectives` (widened
+    outward by the float64 eigenvalue error, so they hold for the exact A)."""
+    @st.composite
+    def build(draw: Any) -> Any:
+        from lpsgd.objectives import DenseQuadratic
+
+        diag = draw(quadratics(min_dim=min_dim, max_dim=max_dim, **quadratic_kwargs))
+        return DenseQuadratic.from_spectrum(diag.lambdas, seed=draw(st.integers(0, 2 ** 16)),
+                                            w_star=diag.w_star, f_star=diag.f_star)
     return build()
 
 

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import lpsgd.fast as fast
 import lpsgd.record as record
 import lpsgd.reference as reference
+import lpsgd.shrinkage as shrinkage
 import lpsgd.strategies as lst
 from lpsgd.formats import Format
 from lpsgd.rounding import DETERMINISTIC_MODES, RoundingMode
@@ -282,7 +283,12 @@ def test_quantize_error_within_spacing(fmt_x, rounding, seed):
 @st.composite
 def _stochastic_case(draw):
     fmt = draw(lst.formats())
-    x = draw(lst.values_for(fmt, allow_nan=False, allow_infinity=False, allow_overflow=False))
+    x_max = float(fmt.x_max)
+    # Stress values (ties, edges, subnormals) and generic in-range values, which are
+    # rarely representable, so most draws exercise the randomness.
+    x = draw(st.one_of(
+        lst.values_for(fmt, allow_nan=False, allow_infinity=False, allow_overflow=False),
+        st.floats(-x_max, x_max)))
     return fmt, x
 
 
@@ -311,6 +317,11 @@ def test_stochastic_rounding_distribution(case, rounding, seed):
         return  # representable (returned unchanged) or at the edge of the range
     if not fmt.subnormals and abs(x) < float(fmt.n_min):
         return  # flush to zero decides, not the randomness
+    # The spread of the two outcomes is the quantum Theorem 7's constants are built on.
+    quantum = shrinkage.profile(fmt, rounding).quantum(x)
+    assert Fraction(hi) - Fraction(lo) == quantum, (
+        f"fmt={fmt!r} x={x!r}: neighbours {lo!r}, {hi!r} are {float(Fraction(hi) - Fraction(lo))!r}"
+        f" apart but profile.quantum(x)={float(quantum)!r}")
     small, large = (lo, hi) if abs(lo) <= abs(hi) else (hi, lo)
     if rounding == "stochastic":
         p = float((abs(Fraction(x)) - abs(Fraction(small)))

@@ -288,3 +288,42 @@ def test_theorem3_schedule_exact_quadratic(case):
             pairs.append((k, total, b.value))
     _check("test_theorem3_schedule_exact_quadratic", pairs,
            **_context(problem, stepsize=stepsize, schedule=sched, K=K))
+
+
+@st.composite
+def _dense_case(draw):
+    obj = draw(lst.dense_quadratics())
+    d = obj.d
+    start_at_minimiser = draw(st.booleans())
+    offsets = [0.0] * d if start_at_minimiser else [draw(st.floats(-8.0, 8.0))
+                                                    for _ in range(d)]
+    w1 = [float(a + b) for a, b in zip(obj.w_star, offsets)]
+    sigma2 = draw(lst.noise_levels(d=d))
+    tau2 = draw(lst.noise_levels(d=d))
+    mu = draw(lst.stepsizes(L=obj.L))
+    sched = draw(lst.shrinkage_schedules(kinds=("constant", "random", "periodic")))
+    K = draw(st.one_of(st.integers(1, 8), st.integers(1, MAX_K)))
+    return obj, w1, sigma2, tau2, mu, sched, K
+
+
+@given(_dense_case())
+def test_theorem1_exact_dense_quadratic(case):
+    """Theorem 1 on dense quadratics (rotated spectra): the full matrix recursion
+    S_{k+1} = P S_k P^T + mu^2 (q^2 Sigma_xi + Sigma_e) of THEORY.md section 4."""
+    obj, w1, sigma2, tau2, mu, sched, K = case
+    mom = expectations.quadratic_moments(obj, w1, K=K, mu=mu, q=sched, sigma2=sigma2,
+                                         tau2=tau2)
+    q_min, q_max = _q_extremes(sched, K - 1)
+    M = float(sum(Fraction(v) for v in sigma2))
+    M_q = float(sum(Fraction(v) for v in tau2))
+    gap = mom.gaps[0]
+    note(f"A={obj.A.tolist()} w*={obj.w_star.tolist()} L={obj.L!r} c={obj.c!r} w1={w1} "
+         f"sigma2={sigma2} tau2={tau2} mu={mu!r} schedule={sched!r} K={K}")
+    pairs = [(k, mom.gaps[k - 1], theory.theorem1(L=obj.L, c=obj.c, M=M, M_V=0, M_q=M_q,
+                                                  mu=mu, q_min=q_min, q_max=q_max, gap=gap,
+                                                  k=k).value)
+             for k in range(1, K + 1)]
+    _check("test_theorem1_exact_dense_quadratic", pairs,
+           A=obj.A.tolist(), w_star=obj.w_star.tolist(), L=obj.L, c=obj.c, w1=w1,
+           sigma2=list(sigma2), tau2=list(tau2), mu=mu, schedule=repr(sched), K=K,
+           q_min=q_min, q_max=q_max)

@@ -56,6 +56,14 @@ def scaled_examples(fraction: float = 1.0, *, minimum: int = 10) -> int:
     return max(minimum, int(settings.default.max_examples * fraction))
 
 
+@st.composite
+def _drawn(draw: Any, build: Any) -> Any:
+    """``build(draw)`` as a strategy.  The strategies below define their generators as
+    closures over their (validated) arguments; wrapping them here instead of decorating
+    each closure with ``st.composite`` avoids re-inspecting source on every call."""
+    return build(draw)
+
+
 # -- formats and rounding modes ---------------------------------------------------------
 
 def _make_format(exp_bits: int, man_bits: int, subnormals: bool, kind: str) -> Format | None:
@@ -198,7 +206,6 @@ def ties_for(fmt: Format) -> st.SearchStrategy[float]:
     and the tie between 0 and the smallest subnormal.  Ties that are not float64 (formats
     with 52 stored bits) are replaced by the float64 values just around them.
     """
-    @st.composite
     def tie(draw: Any) -> float:
         r = draw(_representable(fmt))
         # r + ulp/2 is the rounding boundary above r; at r = X_max it is the overflow
@@ -222,7 +229,7 @@ def ties_for(fmt: Format) -> st.SearchStrategy[float]:
         else:
             out = math.nextafter(exact, -math.inf if where == "below" else math.inf)
         return -out if neg else out
-    return tie()
+    return _drawn(tie)
 
 
 def _edges(fmt: Format) -> list[float]:
@@ -351,7 +358,6 @@ def quadratics(*, min_dim: int = 1, max_dim: int = 6, min_eigenvalue: float = 2.
     _check_range("min_eigenvalue", min_eigenvalue, "max_eigenvalue", max_eigenvalue)
     check_real("max_condition", max_condition, min_value=1)
 
-    @st.composite
     def build(draw: Any) -> Any:
         from lpsgd.objectives import DiagonalQuadratic
 
@@ -372,7 +378,7 @@ def quadratics(*, min_dim: int = 1, max_dim: int = 6, min_eigenvalue: float = 2.
             w_star = [draw(_dyadic(-4.0, 4.0, 6)) for _ in range(d)]
             f_star = draw(_dyadic(-2.0, 2.0, 6))
         return DiagonalQuadratic(np.array(lams), w_star=np.array(w_star), f_star=f_star)
-    return build()
+    return _drawn(build)
 
 
 def dense_quadratics(*, min_dim: int = 2, max_dim: int = 4,
@@ -380,14 +386,13 @@ def dense_quadratics(*, min_dim: int = 2, max_dim: int = 4,
     """Dense quadratics A = U diag(lambdas) U^T (U a seeded random rotation), lambdas as in
     :func:`quadratics`; L and c are recomputed from A by :mod:`lpsgd.objectives` (widened
     outward by the float64 eigenvalue error, so they hold for the exact A)."""
-    @st.composite
     def build(draw: Any) -> Any:
         from lpsgd.objectives import DenseQuadratic
 
         diag = draw(quadratics(min_dim=min_dim, max_dim=max_dim, **quadratic_kwargs))
         return DenseQuadratic.from_spectrum(diag.lambdas, seed=draw(st.integers(0, 2 ** 16)),
                                             w_star=diag.w_star, f_star=diag.f_star)
-    return build()
+    return _drawn(build)
 
 
 def noise_levels(*, d: int, min_value: float = 0.0, max_value: float = 4.0,
@@ -483,12 +488,14 @@ class QuadraticSGD:
     tau2: tuple[float, ...]
 
     @property
-    def M(self) -> float:
-        return float(sum(Fraction(s) for s in self.sigma2))
+    def M(self) -> Fraction:
+        """sum sigma_i^2, exactly (a float sum could round below the true variance)."""
+        return sum((Fraction(s) for s in self.sigma2), Fraction(0))
 
     @property
-    def M_q(self) -> float:
-        return float(sum(Fraction(t) for t in self.tau2))
+    def M_q(self) -> Fraction:
+        """sum tau_i^2, exactly."""
+        return sum((Fraction(t) for t in self.tau2), Fraction(0))
 
     def replay(self) -> dict[str, Any]:
         """The constants needed to rebuild the instance (for notes and reports)."""
@@ -511,7 +518,6 @@ def quadratic_sgd_problems(*, max_dim: int = 4, max_noise: float = 4.0,
     check_int("max_dim", max_dim, min_value=1)
     check_real("max_noise", max_noise, min_value=0, exclude_min=True)
 
-    @st.composite
     def build(draw: Any) -> QuadraticSGD:
         obj = draw(quadratics(max_dim=max_dim, **quadratic_kwargs))
         d = obj.d
@@ -535,7 +541,7 @@ def quadratic_sgd_problems(*, max_dim: int = 4, max_noise: float = 4.0,
                 tau2 = draw(noise_levels(d=d, max_value=max_noise))
         w1 = tuple(float(a + b) for a, b in zip(w_star, offset))
         return QuadraticSGD(obj, w1, tuple(sigma2), tuple(tau2))
-    return build()
+    return _drawn(build)
 
 
 def shrinkage_schedules(*, min_q: float = 2.0 ** -6, kinds: tuple[str, ...] | None = None,
@@ -565,7 +571,6 @@ def shrinkage_schedules(*, min_q: float = 2.0 ** -6, kinds: tuple[str, ...] | No
         raise InvalidArgument("Expected problem and mu for kinds containing 'adversarial' "
                               f"but got problem={problem!r}, mu={mu!r}")
 
-    @st.composite
     def build(draw: Any) -> Any:
         import lpsgd.schedules as schedules
 
@@ -584,4 +589,4 @@ def shrinkage_schedules(*, min_q: float = 2.0 ** -6, kinds: tuple[str, ...] | No
         return schedules.adversarial_q(q_min, lambdas=list(np.asarray(obj.lambdas)), s1=s1,
                                        mu=mu, sigma2=list(problem.sigma2),
                                        tau2=list(problem.tau2))
-    return build()
+    return _drawn(build)

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 import lpsgd.record as record
@@ -21,7 +21,7 @@ import lpsgd.reference.sgd as rsgd
 import lpsgd.strategies as lst
 import lpsgd.theory as theory
 from lpsgd.formats import Format
-from lpsgd.objectives import CauchyLoss
+from lpsgd.objectives import CauchyLoss, DiagonalQuadratic
 
 MP_RTOL = mpmath.mpf("1e-40")
 
@@ -55,6 +55,10 @@ def _equivalence_case(draw):
 
 @settings(max_examples=lst.scaled_examples(0.5, minimum=20))
 @given(_equivalence_case())
+# Found by this property: mu q = (2^54 - 1) 2^-64 is not a float64, and must reach the
+# exact engine unrounded.
+@example((DiagonalQuadratic(np.array([3.0]), w_star=np.array([1.5])), [0.0],
+          0.0013020833333333333, 0.75, 2))
 def test_effective_stepsize_equivalence(case):
     """Without noise and with a constant q the iterates of (mu, q) equal those of
     (mu q, 1) (exact engine, 50 digits: equal to MP_RTOL), on quadratics and on the

@@ -314,8 +314,8 @@ def test_theorem1_exact_dense_quadratic(case):
     mom = expectations.quadratic_moments(obj, w1, K=K, mu=mu, q=sched, sigma2=sigma2,
                                          tau2=tau2)
     q_min, q_max = _q_extremes(sched, K - 1)
-    M = float(sum(Fraction(v) for v in sigma2))
-    M_q = float(sum(Fraction(v) for v in tau2))
+    M = sum((Fraction(v) for v in sigma2), Fraction(0))  # exact: a float sum may round down
+    M_q = sum((Fraction(v) for v in tau2), Fraction(0))
     gap = mom.gaps[0]
     note(f"A={obj.A.tolist()} w*={obj.w_star.tolist()} L={obj.L!r} c={obj.c!r} w1={w1} "
          f"sigma2={sigma2} tau2={tau2} mu={mu!r} schedule={sched!r} K={K}")

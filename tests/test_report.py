@@ -467,3 +467,18 @@ def test_sweep_data_with_nan_and_numpy_values_is_written(passing_suite, tmp_path
     generate("ci", 0, out, suite_dir=passing_suite, progress=False)
     data = json.loads((out / "results.json").read_text())["sweeps"][0]["data"]
     assert data == {"nan": "nan", "inf": "inf", "n": 3, "arr": [1.5, "nan"]}
+
+
+def test_run_suite_leaves_the_callers_record_alone(passing_suite):
+    from lpsgd import record
+
+    record.observe("caller_property", 1.0, 4.0)
+    try:
+        result = run_suite("ci", 0, suite_dir=passing_suite, progress=False)
+        assert "caller_property" not in result.record["properties"]
+        assert "test_prop_half" in result.record["properties"]
+        after = record.snapshot()["properties"]
+        assert after["caller_property"]["worst_ratio"] == 0.25
+        assert "test_prop_half" not in after
+    finally:
+        record.reset()

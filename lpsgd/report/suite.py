@@ -209,6 +209,23 @@ def _restore_hypothesis_state():
         core.global_force_seed = seed
 
 
+@contextlib.contextmanager
+def _own_record():
+    """Give the run an empty lpsgd.record and put back what was there before (a caller,
+    e.g. an enclosing pytest session, keeps its own observations).  Yields a dict that
+    holds the run's snapshot once the block ends."""
+    saved = (dict(record._PROPERTIES), dict(record._MUTANTS))
+    snap: dict[str, Any] = {}
+    record.reset()
+    try:
+        yield snap
+    finally:
+        snap.update(record.snapshot())
+        record.reset()
+        record._PROPERTIES.update(saved[0])
+        record._MUTANTS.update(saved[1])
+
+
 def _is_derandomized(profile: str) -> bool:
     from hypothesis import settings
 
@@ -281,10 +298,10 @@ def run_suite(profile: str = "ci", seed: int = 0, *, suite_dir: str | os.PathLik
                         leave=True, dynamic_ncols=True)
     collector = _Collector(factory)
     log = io.StringIO()
-    record.reset()
     t0 = time.perf_counter()
     try:
-        with _restore_hypothesis_state(), contextlib.redirect_stdout(log):
+        with _restore_hypothesis_state(), _own_record() as snap, \
+                contextlib.redirect_stdout(log):
             code = pytest.main(list(args), plugins=[collector])  # pytest edits the list
     finally:
         if collector.bar is not None:
@@ -298,5 +315,5 @@ def run_suite(profile: str = "ci", seed: int = 0, *, suite_dir: str | os.PathLik
     return SuiteResult(
         suite_dir=str(suite), profile=profile, seed=seed, args=args, exit_code=int(code),
         outcomes=[collector.items[n] for n in collector.order],
-        collection_errors=collector.collection_errors, record=record.snapshot(),
+        collection_errors=collector.collection_errors, record=snap,
         pytest_summary=_last_summary(text), log=text, duration=duration)

@@ -13,7 +13,9 @@ nothing: the ratios a mutant produces are not the properties' results.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
+import pathlib
 
 import pytest
 
@@ -34,8 +36,20 @@ def _observe_quietly(name, observed, bound, **context):
 
 
 def _property(spec: str):
+    """The property function named ``"test_module::test_function"``.
+
+    Under pytest's default import mode the test modules are importable by name (their
+    folder is on sys.path); otherwise they are loaded from this folder by path.
+    """
     module, func = spec.split("::")
-    return getattr(importlib.import_module(module), func)
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError:
+        path = pathlib.Path(__file__).with_name(f"{module}.py")
+        loader_spec = importlib.util.spec_from_file_location(f"lpsgd_properties_{module}", path)
+        mod = importlib.util.module_from_spec(loader_spec)
+        loader_spec.loader.exec_module(mod)
+    return getattr(mod, func)
 
 
 def _counterexample(exc: BaseException) -> str:

@@ -460,7 +460,8 @@ def diminishing_stepsizes(*, L: float, c: float, q_min: float, M_G: float = 1.0,
         while gamma <= 0 or Fraction(gamma) < need:
             gamma = math.nextafter(gamma, math.inf)
         return beta, gamma
-    return st.tuples(_dyadic(2.0 ** -6, max_excess), _dyadic(2.0 ** -6, 8.0)).map(build)
+    # slack 0 puts mu_1 exactly at the admissibility limit when that limit binds.
+    return st.tuples(_dyadic(2.0 ** -6, max_excess), _dyadic(0.0, 8.0)).map(build)
 
 
 def shrinkage_levels(*, min_value: float = 2.0 ** -6,
@@ -496,6 +497,17 @@ class QuadraticSGD:
     def M_q(self) -> Fraction:
         """sum tau_i^2, exactly."""
         return sum((Fraction(t) for t in self.tau2), Fraction(0))
+
+    def __repr__(self) -> str:
+        r = self.replay()
+        return (f"QuadraticSGD(DiagonalQuadratic(lambdas={r['lambdas']}, w_star={r['w_star']}, "
+                f"f_star={r['f_star']}), w1={r['w1']}, sigma2={r['sigma2']}, "
+                f"tau2={r['tau2']})")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints falsifying examples with this (instead of the objective's
+        # address), so a failure shows every constant of the instance.
+        printer.text(repr(self))
 
     def replay(self) -> dict[str, Any]:
         """The constants needed to rebuild the instance (for notes and reports)."""

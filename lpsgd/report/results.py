@@ -23,12 +23,16 @@ __all__ = ["SCHEMA", "summarize_suite", "build_results", "validate_results", "ve
 
 SCHEMA = "lpsgd.report/1"
 
-_HEADERS = ("Falsifying example", "Falsifying explicit example", "Failing test case")
+_HEADERS = ("Falsifying example", "Falsifying explicit example", "Failing test case",
+            "Failing explicit example", "Failing example")
+_TRAILERS = ("You can reproduce", "You can add @seed", "Highest target score",
+             "Explanation:")
 
 
 def _counterexample(longrepr: str) -> str | None:
     """The failing assertion plus the example Hypothesis reports for it (its
-    "Falsifying example: ..." / "Failing test case: ..." call, joined on one line)."""
+    "Falsifying example: ..." / "Failing test case: ..." call and the notes printed
+    after it, joined on one line)."""
     if not longrepr:
         return None
     lines = longrepr.splitlines()
@@ -41,16 +45,16 @@ def _counterexample(longrepr: str) -> str | None:
             if line.startswith(_HEADERS):
                 block = [line]
                 for nxt in source[i + 1:]:
-                    block.append(nxt)
-                    if nxt.startswith(")") or not nxt:
+                    if nxt.startswith(_TRAILERS) or nxt.startswith(_HEADERS):
                         break
+                    block.append(nxt)
                 example = " ".join(b for b in block if b)
                 break
         if example:
             break
     first = next((e for e in errors if e and not e.startswith(_HEADERS)), "")
     text = f"{first} | {example}" if example and first else (example or first)
-    return text[:1000] if text else None
+    return text[:1500] if text else None
 
 
 def _finite_or_none(x: Any) -> float | None:

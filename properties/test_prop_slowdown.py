@@ -8,13 +8,11 @@ the classical formulas are evaluated here independently, in rational arithmetic.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 import mpmath
 import numpy as np
-import pytest
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 import lpsgd.record as record
@@ -49,11 +47,9 @@ def _equivalence_case(draw):
         obj = CauchyLoss(np.array(a))
     d = obj.d
     w1 = [draw(st.floats(-8.0, 8.0)) for _ in range(d)]
-    # mu = 2^floor(log2(1/L)) * (8-bit fraction) <= 1/L and q with 8 bits: mu q is a
-    # float64, which the exact engine takes unrounded (see the xfail test below for a
-    # product that is not).
-    top = 2.0 ** math.floor(math.log2(1 / obj.L))
-    mu = top * draw(st.integers(1, 256)) / 256
+    # Any admissible mu: mu q is then usually not a float64, and the exact engine must take
+    # it unrounded (a regression it once failed, kept as an explicit example below).
+    mu = draw(lst.stepsizes(L=obj.L))
     q = draw(lst.shrinkage_levels())
     K = draw(st.integers(2, 12))
     return obj, w1, mu, q, K
@@ -76,23 +72,15 @@ def _check_equivalence(name: str, obj, w1, mu, q, K) -> None:
 
 @settings(max_examples=lst.scaled_examples(0.5, minimum=20))
 @given(_equivalence_case())
+# Regression: 0.0013020833333333333 * 0.75 is not a float64; the exact engine once built
+# its schedule values outside its working precision and rounded this stepsize to 53 bits.
+@example(case=(DiagonalQuadratic(np.array([3.0]), w_star=np.array([1.5])), [0.0],
+               0.0013020833333333333, 0.75, 2))
 def test_effective_stepsize_equivalence(case):
     """Without noise and with a constant q the iterates of (mu, q) equal those of
     (mu q, 1) (exact engine, 50 digits: equal to MP_RTOL), on quadratics and on the
     nonconvex Cauchy loss.  mu q is passed as an exact rational."""
     _check_equivalence("test_effective_stepsize_equivalence", *case)
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "found by test_effective_stepsize_equivalence: lpsgd.reference.sgd.run calls the "
-    "schedules' values_mp() before entering mpmath.workdps(DPS), so a stepsize that is "
-    "not a float64 (here mu q = (2^54 - 1) 2^-64) is rounded to 53 bits"))
-def test_effective_stepsize_equivalence_non_float_product():
-    """Regression: 0.0013020833333333333 * 0.75 is not a float64; the exact engine must
-    use it unrounded (strict xfail: passes, and so fails here, once the engine is fixed)."""
-    obj = DiagonalQuadratic(np.array([3.0]), w_star=np.array([1.5]))
-    _check_equivalence("test_effective_stepsize_equivalence_non_float_product", obj, [0.0],
-                       0.0013020833333333333, 0.75, 2)
 
 
 # -- monotonicity in q ----------------------------------------------------------------------

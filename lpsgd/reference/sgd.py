@@ -265,10 +265,6 @@ def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
     trajectory = check_bool("trajectory", trajectory)
     steps = K - 1
     d = objective.d
-    g_fn = gradient.init(steps) if gradient is not None else _identity
-    s_fn = scale_by_stepsize(mu).init(steps)
-    u_fn = update.init(steps) if update is not None else _identity
-    i_fn = iterate.init(steps) if iterate is not None else _identity
     starts = np.broadcast_to(w1, (runs, d))
 
     def obj_array(shape):
@@ -281,6 +277,12 @@ def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
     gs = obj_array((steps, runs, d)) if trajectory else None
     ds = obj_array((steps, runs, d)) if trajectory else None
     with mpmath.workdps(DPS):
+        # The pieces take their exact schedule values (values_mp) here, at the engine's
+        # precision: built outside, a stepsize that is not a float64 would be rounded.
+        g_fn = gradient.init(steps) if gradient is not None else _identity
+        s_fn = scale_by_stepsize(mu).init(steps)
+        u_fn = update.init(steps) if update is not None else _identity
+        i_fn = iterate.init(steps) if iterate is not None else _identity
         f_inf = objective.f_star_mp
         for r in range(runs):
             w = [to_mpf(v) for v in starts[r]]

@@ -166,6 +166,153 @@ def _theorem6_q_lo_one(original):
 _T1 = ("L", "c", "M", "M_q", "mu", "q_min", "q_max", "gap", "k")
 
 
+def _assumption_error() -> type[Exception]:
+    from lpsgd.errors import AssumptionError
+
+    return AssumptionError
+
+
+def _checked_or_stand(original, kw, theorem: str):
+    """The original Bound, or a stand-in when only an assumption check refused it (the
+    no-stepsize-check mutants drop that check)."""
+    try:
+        return original(**kw)
+    except _assumption_error():
+        return _Stand(mpmath.mpf(0), Fraction(0), theorem)
+
+
+def _theorem2_value(*, L, c, M, M_q, beta, gamma, q_min, q_max, gap, k,
+                    rate_q=None) -> Fraction:
+    """nu / (gamma + k), nu = max{beta^2 L B / (2 (beta c rate_q - 1)), (gamma + 1) gap}."""
+    L, c, M, M_q, beta, gamma, gap = map(_q, (L, c, M, M_q, beta, gamma, gap))
+    q_min, q_max = _q(q_min), _q(q_max)
+    rate_q = q_min if rate_q is None else _q(rate_q)
+    B = q_max ** 2 * M + M_q
+    denom = 2 * (beta * c * rate_q - 1)
+    # An inadmissible beta (beta c q <= 1, only reachable without the checks) has no
+    # finite noise term; the no-check mutant then claims the start term alone.
+    noise = beta ** 2 * L * B / denom if denom > 0 else Fraction(0)
+    nu = max(noise, (gamma + 1) * gap)
+    return nu / (gamma + int(k))
+
+
+def _theorem3_value(*, L, M, M_q, mu, q_min, q_max, gap, K, q=None) -> Fraction:
+    """L mu B / q + 2 gap / (K mu q), q = q_min unless given."""
+    L, M, M_q, mu, gap = map(_q, (L, M, M_q, mu, gap))
+    q_min, q_max = _q(q_min), _q(q_max)
+    q = q_min if q is None else _q(q)
+    B = q_max ** 2 * M + M_q
+    return L * mu * B / q + 2 * gap / (int(K) * mu * q)
+
+
+def _theorem4_value(*, L, M, M_q, mus, q_min, q_max, gap, q=None) -> Fraction:
+    """(2 / q) gap + (L B / q) sum mu_k^2, q = q_min unless given."""
+    L, M, M_q, gap = map(_q, (L, M, M_q, gap))
+    q_min, q_max = _q(q_min), _q(q_max)
+    q = q_min if q is None else _q(q)
+    B = q_max ** 2 * M + M_q
+    s2 = sum((_q(m) ** 2 for m in mus), Fraction(0))
+    return 2 * gap / q + L * B * s2 / q
+
+
+_T2 = ("L", "c", "M", "M_q", "beta", "gamma", "q_min", "q_max", "gap", "k")
+_T3 = ("L", "M", "M_q", "mu", "q_min", "q_max", "gap", "K")
+_T4 = ("L", "M", "M_q", "mus", "q_min", "q_max", "gap")
+
+
+def _theorem2_without_q(original):
+    """Theorem 2 with nu computed as if q_min = 1 (beta c - 1 for beta c q_min - 1)."""
+    def theorem2(**kw):
+        b = original(**kw)
+        return _with_value(b, _theorem2_value(**{n: kw[n] for n in _T2}, rate_q=1),
+                           "theorem2")
+    return theorem2
+
+
+def _theorem3_without_q(original):
+    """Theorem 3 with q_min dropped from the floor and the transient."""
+    def theorem3(**kw):
+        b = original(**kw)
+        return _with_value(b, _theorem3_value(**{n: kw[n] for n in _T3}, q=1), "theorem3")
+    return theorem3
+
+
+def _theorem4_without_q(original):
+    """Theorem 4 with q_min dropped from both terms."""
+    def theorem4(**kw):
+        b = original(**kw)
+        return _with_value(b, _theorem4_value(**{n: kw[n] for n in _T4}, q=1), "theorem4")
+    return theorem4
+
+
+def _theorem2_no_stepsize_check(original):
+    """Theorem 2's formula returned for any mu_1 = beta/(gamma+1) (admissibility check
+    removed)."""
+    def theorem2(**kw):
+        b = _checked_or_stand(original, kw, "theorem2")
+        return _with_value(b, _theorem2_value(**{n: kw[n] for n in _T2}), "theorem2")
+    return theorem2
+
+
+def _theorem3_no_stepsize_check(original):
+    def theorem3(**kw):
+        b = _checked_or_stand(original, kw, "theorem3")
+        return _with_value(b, _theorem3_value(**{n: kw[n] for n in _T3}), "theorem3")
+    return theorem3
+
+
+def _theorem4_no_stepsize_check(original):
+    def theorem4(**kw):
+        b = _checked_or_stand(original, kw, "theorem4")
+        return _with_value(b, _theorem4_value(**{n: kw[n] for n in _T4}), "theorem4")
+    return theorem4
+
+
+def _theorem1_schedule_without_q(original):
+    """Schedule-aware Theorem 1 contracting with 1 - mu_k c instead of 1 - eta_k c,
+    eta_k = mu_k q_k (the noise term keeps q_k)."""
+    def theorem1_schedule(**kw):
+        b = original(**kw)
+        L, c, M, M_q, gap = (_q(kw[n]) for n in ("L", "c", "M", "M_q", "gap"))
+        a = gap
+        for m, q in zip(kw["mus"], kw["qs"]):
+            m, q = _q(m), _q(q)
+            a = (1 - m * c) * a + L * m * m * (q * q * M + M_q) / 2
+        return _with_value(b, a, "theorem1_schedule")
+    return theorem1_schedule
+
+
+def _theorem3_schedule_without_q(original):
+    """Schedule-aware Theorem 3 weighting the gradient sum by mu_k instead of eta_k.
+
+    The mutant claims sum_k mu_k E||grad F(w_k)||^2 <= RHS; since eta_k <= q_max mu_k,
+    that claim bounds the eta-weighted sum the property measures by q_max * RHS, which
+    is the value returned.
+    """
+    def theorem3_schedule(**kw):
+        b = original(**kw)
+        q_max = max(_q(q) for q in kw["qs"])
+        return _with_value(b, q_max * _q(b.exact if b.exact is not None else b.value),
+                           "theorem3_schedule")
+    return theorem3_schedule
+
+
+def _theorem5_q_lo_one(original):
+    def theorem5(**kw):
+        return original(**{**kw, "q_lo": 1})
+    return theorem5
+
+
+def _theorem7_without_rounding_noise(original):
+    """Theorem 7 with M' = M (delta and d s^2/4 dropped): plain Theorem 1 at q = 1."""
+    def theorem7(**kw):
+        b = original(**kw)
+        value = _theorem1_value(L=kw["L"], c=kw["c"], M=kw["M"], M_q=0, mu=kw["mu"],
+                                q_min=1, q_max=1, gap=kw["gap"], k=kw["k"])
+        return _with_value(b, value, "theorem7")
+    return theorem7
+
+
 # -- quantiser mutants --------------------------------------------------------------------
 
 def _finite_in_range(x: Any, fmt: Any) -> np.ndarray:
@@ -243,4 +390,31 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            "fast.quantize stochastic modes ignoring their randomness (u = 1/2 always).",
            _stochastic_without_randomness,
            (_QZ + "test_stochastic_rounding_distribution",)),
+    Mutant("theorem2_without_q", "lpsgd.theory:theorem2",
+           "Theorem 2 with nu computed as if q_min = 1 (beta c - 1 for beta c q_min - 1).",
+           _theorem2_without_q, (_TH + "test_theorem2_exact_quadratic",)),
+    Mutant("theorem2_without_M_q", "lpsgd.theory:theorem2",
+           "Theorem 2 with the quantisation noise M_q dropped.",
+           _drop_M_q, (_TH + "test_theorem2_exact_quadratic",)),
+    Mutant("theorem3_without_q", "lpsgd.theory:theorem3",
+           "Theorem 3 with q_min dropped from the floor and the transient.",
+           _theorem3_without_q, (_TH + "test_theorem3_exact_quadratic",)),
+    Mutant("theorem4_without_q", "lpsgd.theory:theorem4",
+           "Theorem 4 with q_min dropped from both terms.",
+           _theorem4_without_q, (_TH + "test_theorem4_exact_quadratic",)),
+    Mutant("theorem4_without_M_q", "lpsgd.theory:theorem4",
+           "Theorem 4 with the quantisation noise M_q dropped.",
+           _drop_M_q, (_TH + "test_theorem4_exact_quadratic",)),
+    Mutant("theorem1_schedule_without_q", "lpsgd.theory:theorem1_schedule",
+           "Schedule-aware Theorem 1 contracting with mu_k instead of eta_k = mu_k q_k.",
+           _theorem1_schedule_without_q, (_TH + "test_theorem1_schedule_exact_quadratic",)),
+    Mutant("theorem3_schedule_without_q", "lpsgd.theory:theorem3_schedule",
+           "Schedule-aware Theorem 3 weighting by mu_k instead of eta_k = mu_k q_k.",
+           _theorem3_schedule_without_q, (_TH + "test_theorem3_schedule_exact_quadratic",)),
+    Mutant("theorem5_q_lo_one", "lpsgd.theory:theorem5",
+           "Theorem 5 with q_lo replaced by 1 (rate without truncation shrinkage).",
+           _theorem5_q_lo_one, (_BR + "test_theorem5_gradient_descent",)),
+    Mutant("theorem7_without_rounding_noise", "lpsgd.theory:theorem7",
+           "Theorem 7 with M' = M (the stochastic-rounding noise delta, d s^2/4 dropped).",
+           _theorem7_without_rounding_noise, (_BR + "test_theorem7_stochastic_rounding",)),
 ]}

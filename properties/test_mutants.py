@@ -127,3 +127,39 @@ def test_mutant_quantize_overflow_saturates(monkeypatch):
 
 def test_mutant_quantize_stochastic_no_randomness(monkeypatch):
     assert "test_stochastic" in _refute("quantize_stochastic_no_randomness", monkeypatch)
+
+
+def test_mutant_theorem2_without_q(monkeypatch):
+    assert "test_theorem2" in _refute("theorem2_without_q", monkeypatch)
+
+
+def test_mutant_theorem2_without_M_q(monkeypatch):
+    assert "test_theorem2" in _refute("theorem2_without_M_q", monkeypatch)
+
+
+def test_mutant_theorem3_without_q(monkeypatch):
+    assert "test_theorem3" in _refute("theorem3_without_q", monkeypatch)
+
+
+def test_mutant_theorem4_without_q(monkeypatch):
+    assert "test_theorem4" in _refute("theorem4_without_q", monkeypatch)
+
+
+def test_mutant_theorem4_without_M_q(monkeypatch):
+    assert "test_theorem4" in _refute("theorem4_without_M_q", monkeypatch)
+
+
+def test_mutant_theorem1_schedule_without_q(monkeypatch):
+    assert "test_theorem1_schedule" in _refute("theorem1_schedule_without_q", monkeypatch)
+
+
+def test_mutant_theorem3_schedule_without_q(monkeypatch):
+    assert "test_theorem3_schedule" in _refute("theorem3_schedule_without_q", monkeypatch)
+
+
+def test_mutant_theorem5_q_lo_one(monkeypatch):
+    assert "test_theorem5" in _refute("theorem5_q_lo_one", monkeypatch)
+
+
+def test_mutant_theorem7_without_rounding_noise(monkeypatch):
+    assert "test_theorem7" in _refute("theorem7_without_rounding_noise", monkeypatch)

@@ -417,4 +417,13 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("theorem7_without_rounding_noise", "lpsgd.theory:theorem7",
            "Theorem 7 with M' = M (the stochastic-rounding noise delta, d s^2/4 dropped).",
            _theorem7_without_rounding_noise, (_BR + "test_theorem7_stochastic_rounding",)),
+    Mutant("theorem2_no_stepsize_check", "lpsgd.theory:theorem2",
+           "Theorem 2 applied to any mu_1, including mu_1 > 2/(q L) (divergence).",
+           _theorem2_no_stepsize_check, (_TH + "test_theorem2_any_stepsize",)),
+    Mutant("theorem3_no_stepsize_check", "lpsgd.theory:theorem3",
+           "Theorem 3 applied to any stepsize, including mu > 2/(q L) (divergence).",
+           _theorem3_no_stepsize_check, (_TH + "test_theorem3_any_stepsize",)),
+    Mutant("theorem4_no_stepsize_check", "lpsgd.theory:theorem4",
+           "Theorem 4 applied to any stepsizes, including mu > 2/(q L) (divergence).",
+           _theorem4_no_stepsize_check, (_TH + "test_theorem4_any_stepsize",)),
 ]}

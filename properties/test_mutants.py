@@ -163,3 +163,15 @@ def test_mutant_theorem5_q_lo_one(monkeypatch):
 
 def test_mutant_theorem7_without_rounding_noise(monkeypatch):
     assert "test_theorem7" in _refute("theorem7_without_rounding_noise", monkeypatch)
+
+
+def test_mutant_theorem2_no_stepsize_check(monkeypatch):
+    assert "test_theorem2_any_stepsize" in _refute("theorem2_no_stepsize_check", monkeypatch)
+
+
+def test_mutant_theorem3_no_stepsize_check(monkeypatch):
+    assert "test_theorem3_any_stepsize" in _refute("theorem3_no_stepsize_check", monkeypatch)
+
+
+def test_mutant_theorem4_no_stepsize_check(monkeypatch):
+    assert "test_theorem4_any_stepsize" in _refute("theorem4_no_stepsize_check", monkeypatch)

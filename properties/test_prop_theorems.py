@@ -14,6 +14,7 @@ replay it.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import mpmath
@@ -328,3 +329,102 @@ def test_theorem1_exact_dense_quadratic(case):
            A=obj.A.tolist(), w_star=obj.w_star.tolist(), L=obj.L, c=obj.c, w1=w1,
            sigma2=list(sigma2), tau2=list(tau2), mu=mu, schedule=repr(sched), K=K,
            q_min=q_min, q_max=q_max)
+
+
+def _refused(name: str, exc: AssumptionError, mu_1, L, **context) -> None:
+    """An AssumptionError is only allowed for an inadmissible (first) stepsize."""
+    note(f"refused: {exc}")
+    assert Fraction(mu_1) * Fraction(L) > 1, f"refused an admissible case: {exc}"
+    record.observe(name, 0.0, 1.0, refused=True, **context)
+
+
+@given(_any_stepsize_case())
+def test_theorem3_any_stepsize(case):
+    """Theorem 3 for any fixed stepsize: a refusal (AssumptionError) or a bound that holds
+    (above 2/(q L) the gradients grow, so a Theorem 3 without its stepsize check fails)."""
+    problem, mu, q, K = case
+    obj = problem.objective
+    consts = dict(L=obj.L, M=problem.M, M_V=0, M_q=problem.M_q, mu=mu, q_min=q, q_max=q)
+    gap0 = float(obj.value(np.array(problem.w1))) - obj.f_star
+    try:
+        theory.theorem3(**consts, gap=max(gap0, 0.0), K=1)
+    except AssumptionError as exc:
+        _refused("test_theorem3_any_stepsize", exc, mu, obj.L, mu=mu, q=q)
+        return
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K, mu=mu, q=q,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    gap = mom.gaps[0]
+    pairs = []
+    with mpmath.workdps(60):
+        total = mpmath.mpf(0)
+        for k in range(1, K + 1):
+            total += mom.grad_norms2[k - 1]
+            pairs.append((k, total / k, theory.theorem3(**consts, gap=gap, K=k).value))
+    _check("test_theorem3_any_stepsize", pairs, identity_at_1=False,
+           **_context(problem, mu=mu, q=q, K=K))
+
+
+@given(_any_stepsize_case())
+def test_theorem4_any_stepsize(case):
+    """Theorem 4 for any constant stepsize sequence: a refusal or a bound that holds."""
+    problem, mu, q, K = case
+    obj = problem.objective
+    consts = dict(L=obj.L, M=problem.M, M_V=0, M_q=problem.M_q, q_min=q, q_max=q)
+    gap0 = float(obj.value(np.array(problem.w1))) - obj.f_star
+    try:
+        theory.theorem4(**consts, mus=[mu], gap=max(gap0, 0.0))
+    except AssumptionError as exc:
+        _refused("test_theorem4_any_stepsize", exc, mu, obj.L, mu=mu, q=q)
+        return
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K, mu=mu, q=q,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    gap = mom.gaps[0]
+    pairs = []
+    with mpmath.workdps(60):
+        total = mpmath.mpf(0)
+        for k in range(1, K + 1):
+            total += _mp(mu) * mom.grad_norms2[k - 1]
+            pairs.append((k, total, theory.theorem4(**consts, mus=[mu] * k, gap=gap).value))
+    _check("test_theorem4_any_stepsize", pairs, identity_at_1=False,
+           **_context(problem, mu=mu, q=q, K=K))
+
+
+@st.composite
+def _any_diminishing_case(draw):
+    problem, mu_1, q, K = draw(_any_stepsize_case())
+    obj = problem.objective
+    # gamma + 1 above 1/(mu_1 c q), so beta = mu_1 (gamma + 1) > 1/(c q) (Theorem 2's
+    # condition on beta holds and only mu_1's admissibility varies); a gamma near its
+    # lower limit keeps mu_k above 2/(q L) for about gamma steps when mu_1 is.
+    need = 1 / (Fraction(mu_1) * Fraction(obj.c) * Fraction(q)) - 1
+    excess = draw(st.one_of(st.just(2.0 ** -4), st.floats(2.0 ** -4, 4.0)))
+    gamma = float(max(need, Fraction(0)) * (1 + Fraction(excess)) + Fraction(excess))
+    beta = float(Fraction(mu_1) * (Fraction(gamma) + 1))
+    while Fraction(beta) * Fraction(obj.c) * Fraction(q) <= 1:
+        beta = math.nextafter(beta, math.inf)
+    return problem, beta, gamma, q, K
+
+
+@given(_any_diminishing_case())
+def test_theorem2_any_stepsize(case):
+    """Theorem 2 for any mu_1 = beta/(gamma + 1): a refusal or a bound that holds."""
+    problem, beta, gamma, q, K = case
+    obj = problem.objective
+    consts = dict(L=obj.L, c=obj.c, M=problem.M, M_V=0, M_q=problem.M_q, beta=beta,
+                  gamma=gamma, q_min=q, q_max=q)
+    gap0 = float(obj.value(np.array(problem.w1))) - obj.f_star
+    mu_1 = Fraction(beta) / (Fraction(gamma) + 1)
+    try:
+        theory.theorem2(**consts, gap=max(gap0, 0.0), k=1)
+    except AssumptionError as exc:
+        _refused("test_theorem2_any_stepsize", exc, mu_1, obj.L, beta=beta, gamma=gamma,
+                 q=q)
+        return
+    mom = expectations.quadratic_moments(obj, problem.w1, K=K,
+                                         mu=schedules.diminishing(beta, gamma), q=q,
+                                         sigma2=problem.sigma2, tau2=problem.tau2)
+    gap = mom.gaps[0]
+    pairs = [(k, mom.gaps[k - 1], theory.theorem2(**consts, gap=gap, k=k).value)
+             for k in range(1, K + 1)]
+    _check("test_theorem2_any_stepsize", pairs,
+           **_context(problem, beta=beta, gamma=gamma, q=q, K=K))

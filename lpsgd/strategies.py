@@ -30,7 +30,7 @@ __all__ = [
     "formats", "rounding_modes", "values_for", "value_arrays", "ties_for",
     "representable_values", "quadratics", "dense_quadratics", "noise_levels", "stepsizes",
     "diminishing_stepsizes", "shrinkage_levels", "shrinkage_schedules", "QuadraticSGD",
-    "quadratic_sgd_problems", "admissible_stepsize", "scaled_examples",
+    "quadratic_sgd_problems", "admissible_stepsize", "scaled_examples", "REGIMES",
 ]
 
 KINDS = ("ieee", "fn", "fn_nonan")
@@ -518,7 +518,11 @@ class QuadraticSGD:
                 "sigma2": list(self.sigma2), "tau2": list(self.tau2)}
 
 
+REGIMES = ("noise_only", "noise_free", "general")
+
+
 def quadratic_sgd_problems(*, max_dim: int = 4, max_noise: float = 4.0,
+                           regimes: tuple[str, ...] | None = None,
                            **quadratic_kwargs: Any) -> st.SearchStrategy[QuadraticSGD]:
     """A quadratic (see :func:`quadratics`), a start point and noise levels.
 
@@ -526,15 +530,25 @@ def quadratic_sgd_problems(*, max_dim: int = 4, max_noise: float = 4.0,
     places: "noise_only" (start at w*, so the floor alone; gradient noise, quantisation
     noise or both, sometimes only on the coordinate with lambda = L), "noise_free"
     (the rate alone) and "general" (start w* + offset in [-8, 8]^d, any noise).
+
+    Args:
+        max_dim: bound on d.
+        max_noise: bound on every sigma_i^2 and tau_i^2.
+        regimes: a non-empty subset of :data:`REGIMES` to draw from (None for all).
+        quadratic_kwargs: passed on to :func:`quadratics`.
     """
     check_int("max_dim", max_dim, min_value=1)
     check_real("max_noise", max_noise, min_value=0, exclude_min=True)
+    regimes = REGIMES if regimes is None else tuple(regimes)
+    if not regimes or any(r not in REGIMES for r in regimes):
+        raise InvalidArgument(f"Expected regimes to be a non-empty subset of {REGIMES} but "
+                              f"got regimes={regimes!r}")
 
     def build(draw: Any) -> QuadraticSGD:
         obj = draw(quadratics(max_dim=max_dim, **quadratic_kwargs))
         d = obj.d
         w_star = np.asarray(obj.w_star, dtype=np.float64)
-        regime = draw(st.sampled_from(("noise_only", "noise_free", "general")))
+        regime = draw(st.sampled_from(regimes))
         zero = (0.0,) * d
         if regime == "noise_only":
             offset = [0.0] * d

@@ -105,7 +105,11 @@ def test_theorem1_exact_quadratic(case):
 
 @st.composite
 def _diminishing_case(draw):
-    problem = draw(lst.quadratic_sgd_problems())
+    # A quarter of the draws start at the minimiser (noise only), where nu is the noise
+    # term alone and every part of B (M_q included) decides the bound.
+    noise_only = draw(st.integers(0, 3)) == 0
+    problem = draw(lst.quadratic_sgd_problems(regimes=("noise_only",) if noise_only
+                                              else None))
     obj = problem.objective
     K = draw(st.one_of(st.integers(2, 8), st.integers(2, MAX_K)))  # k = 1 is checked too
     sched = draw(lst.shrinkage_schedules(kinds=("constant", "random", "periodic")))
@@ -158,6 +162,15 @@ def test_theorem3_exact_quadratic(case):
 
 @st.composite
 def _stepsize_sequence_case(draw):
+    # A quarter of the draws are the regime where shrinkage costs most in these sums:
+    # equal eigenvalues, mu = 1/L, a constant q in [1/8, 1/2] and many steps (so that
+    # sum_k eta_k c is large and the iterates reach their floor).
+    if draw(st.integers(0, 3)) == 0:
+        problem = draw(lst.quadratic_sgd_problems(max_condition=1.0))
+        stepsize = schedules.constant(lst.admissible_stepsize(problem.objective.L))
+        sched = schedules.constant_q(draw(lst.shrinkage_levels(min_value=2.0 ** -3,
+                                                               max_value=0.5)))
+        return problem, stepsize, sched, draw(st.integers(16, MAX_K))
     problem = draw(lst.quadratic_sgd_problems())
     L = problem.objective.L
     K = draw(st.one_of(st.integers(2, 8), st.integers(2, MAX_K)))  # k = 1 is checked too

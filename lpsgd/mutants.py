@@ -8,8 +8,9 @@ run those properties under the active Hypothesis profile and assert that they fa
 reports show the counterexample each one found.
 
 The weakened theorems call the original first, so every assumption check still runs and
-only the value of the bound changes (except the admissibility mutant, whose point is
-to drop the stepsize check).
+only the value of the bound changes (except the ``*_no_stepsize_check`` mutants, whose
+point is to drop the stepsize check; the properties ``test_theorem{1,2,3,4}_any_stepsize``
+refute them with stepsizes up to twice 2/(q L)).
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ from lpsgd.errors import InvalidArgument
 from lpsgd.fast.quantize import quantize as _quantize
 from lpsgd.formats import Format, as_format
 from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, as_real_array
+from lpsgd.reference.sgd import SGDResult as _ExactResult
 from lpsgd.reference.sgd import check_run_args
 from lpsgd.rounding import rounding_mode
 from lpsgd.schedules import Schedule, as_schedule
@@ -208,7 +209,7 @@ def mc_mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclasses.dataclass
-class SGDResult:
+class SGDResult(_ExactResult):
     """Trajectory statistics of ``runs`` runs (arrays indexed [k - 1, run]).
 
     Attributes:
@@ -223,52 +224,11 @@ class SGDResult:
         M, M_V: the oracle's variance constants (0 for exact gradients).
     """
 
-    gaps: np.ndarray
-    grad_norms2: np.ndarray
-    q_proj: np.ndarray
-    norm_ratios: np.ndarray
-    w_final: np.ndarray
-    iterates: np.ndarray | None = None
-    gradients: np.ndarray | None = None
-    directions: np.ndarray | None = None
-    M: float = 0.0
-    M_V: float = 0.0
-
-    @property
-    def runs(self) -> int:
-        return self.gaps.shape[1]
-
-    @property
-    def K(self) -> int:
-        return self.gaps.shape[0]
-
+    # Fields and derived means are those of lpsgd.reference.sgd.SGDResult; only the
+    # Monte Carlo statistics differ (float64 here, mpf there).
     def stats(self, field: str) -> tuple[np.ndarray, np.ndarray]:
         """Monte Carlo mean and standard error over runs of ``field``, per k."""
         return mc_mean_se(getattr(self, field))
-
-    @property
-    def gap_mean(self) -> np.ndarray:
-        return self.stats("gaps")[0]
-
-    @property
-    def gap_se(self) -> np.ndarray:
-        return self.stats("gaps")[1]
-
-    @property
-    def grad_norm2_mean(self) -> np.ndarray:
-        return self.stats("grad_norms2")[0]
-
-    @property
-    def grad_norm2_se(self) -> np.ndarray:
-        return self.stats("grad_norms2")[1]
-
-    @property
-    def q_proj_mean(self) -> np.ndarray:
-        return self.stats("q_proj")[0]
-
-    @property
-    def norm_ratio_mean(self) -> np.ndarray:
-        return self.stats("norm_ratios")[0]
 
 
 # -- the run --------------------------------------------------------------------------------

@@ -482,3 +482,20 @@ def test_run_suite_leaves_the_callers_record_alone(passing_suite):
         assert "test_prop_half" not in after
     finally:
         record.reset()
+
+
+def test_reports_do_not_quote_machine_folders():
+    """Counterexamples and pytest.log name source files; a shared report must not carry
+    this machine's folders (checkout, installation prefixes)."""
+    import sysconfig
+
+    from lpsgd.report.generate import json_ready, scrub_paths
+    from lpsgd.report.suite import checkout_root
+
+    root = str(checkout_root())
+    purelib = sysconfig.get_paths()["purelib"]
+    text = (f"{root}/properties/test_prop_theorems.py:57\n"
+            f"{purelib}/mpmath/libmp/libmpf.py:1280")
+    assert scrub_paths(text) == ("./properties/test_prop_theorems.py:57\n"
+                                 "<site-packages>/mpmath/libmp/libmpf.py:1280")
+    assert json_ready({"counterexample": [text]}) == {"counterexample": [scrub_paths(text)]}

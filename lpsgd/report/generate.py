@@ -130,7 +130,7 @@ def generate(profile: str = "ci", seed: int = 0, out: str | os.PathLike | None =
         results["generated"] = started.strftime("%Y-%m-%d %H:%M:%S UTC")
         results["report_dir"] = dest.name
         validate_results(results)
-        (tmp / "pytest.log").write_text(suite.log, encoding="utf-8")
+        (tmp / "pytest.log").write_text(scrub_paths(suite.log), encoding="utf-8")
         timings["render"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_start
         results["timings"] = {k: round(v, 3) for k, v in timings.items()}
@@ -157,7 +157,28 @@ def json_ready(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
+    if isinstance(value, str):
+        return scrub_paths(value)
     return value
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` with this machine's folders replaced by neutral names.
+
+    Counterexamples and pytest's log quote source locations; a report is meant to be
+    shared and cited, so the checkout becomes relative and the installation prefixes
+    become ``<site-packages>`` / ``<python>``.
+    """
+    import sysconfig
+
+    prefixes = [(sysconfig.get_paths()["purelib"], "<site-packages>"),
+                (str(checkout_root()), "."),
+                (sys.prefix, "<python>"), (sys.base_prefix, "<python>"),
+                (os.path.expanduser("~"), "~")]
+    for old, new in prefixes:
+        if old and old != os.sep:
+            text = text.replace(old + os.sep, new + "/")
+    return text
 
 
 def _bar(total: int, progress: bool) -> Any:

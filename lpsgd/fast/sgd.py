@@ -171,21 +171,27 @@ def _identity(u, k, rng):
 
 
 # -- measured shrinkage and Monte Carlo statistics -------------------------------------------
-def _measure(gt: np.ndarray, g: np.ndarray, qp: np.ndarray, nr: np.ndarray) -> None:
+def _measure(gt: np.ndarray, g: np.ndarray, qp: np.ndarray, nr: np.ndarray,
+             gg: np.ndarray | None = None) -> None:
     """Write projection shrinkage and norm ratio of each row into ``qp``/``nr``.
 
     Same definitions as :func:`lpsgd.shrinkage.projection_shrinkage` and
     :func:`lpsgd.shrinkage.norm_ratio` (NaN where g = 0; a test pins the agreement), fused
     here into three inner products written into preallocated rows: on a (10^4, 100)
     batch this is several times cheaper than the general functions, and it runs at
-    every step.
+    every step.  ``gg`` may pass ``||g||^2`` per row when the caller already has it
+    (exact gradients: it is the recorded ``||grad F||^2``, the same einsum).
     """
-    gg = np.einsum("rd,rd->r", g, g)
+    if gg is None:
+        gg = np.einsum("rd,rd->r", g, g)
     ok = gg > 0
     qp.fill(np.nan)
-    nr.fill(np.nan)
     np.divide(np.einsum("rd,rd->r", gt, g), gg, out=qp, where=ok)
-    np.sqrt(np.divide(np.einsum("rd,rd->r", gt, gt), gg, out=nr, where=ok), out=nr, where=ok)
+    # ||g~||^2 goes into the output row and is divided and rooted in place
+    np.einsum("rd,rd->r", gt, gt, out=nr)
+    np.divide(nr, gg, out=nr, where=ok)
+    np.sqrt(nr, out=nr, where=ok)
+    np.copyto(nr, np.nan, where=~ok)
 
 
 def mc_mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -261,11 +267,14 @@ def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
     trajectory = check_bool("trajectory", trajectory)
     steps = K - 1
     g_fn = gradient.init(steps) if gradient is not None else _identity
-    s_fn = scale_by_stepsize(mu).init(steps)
+    # The step scaling is applied here into a preallocated buffer (same product as
+    # scale_by_stepsize: mu_k * u); the schedule is validated the same way.
+    mus = np.array(as_schedule(mu, "mu", kind="stepsize").values(steps))
     u_fn = update.init(steps) if update is not None else _identity
     i_fn = iterate.init(steps) if iterate is not None else _identity
     d = objective.d
     W = np.array(np.broadcast_to(w1, (runs, d)), dtype=np.float64)
+    step = np.empty((runs, d))
     gaps = np.empty((K, runs))
     gn2 = np.empty((K, runs))
     qp = np.empty((steps, runs))
@@ -279,8 +288,8 @@ def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(1, K + 1):
             value, grad = objective._value_grad(W)
-            gaps[k - 1] = value - f_inf
-            gn2[k - 1] = np.einsum("rd,rd->r", grad, grad)
+            np.subtract(value, f_inf, out=gaps[k - 1])
+            np.einsum("rd,rd->r", grad, grad, out=gn2[k - 1])
             if trajectory:
                 its[k - 1] = W
             if k == K:
@@ -292,10 +301,24 @@ def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
             else:
                 g = oracle.sample(W, rng)
             gt = g_fn(g, k, rng)
-            _measure(gt, g, qp[k - 1], nr[k - 1])
+            _measure(gt, g, qp[k - 1], nr[k - 1], gn2[k - 1] if g is grad else None)
             if trajectory:
                 gs[k - 1], ds[k - 1] = g, gt
-            W = i_fn(W - u_fn(s_fn(gt, k, rng), k, rng), k, rng)
+            # Buffers are reused only where a fresh result would have the same memory
+            # layout: the reductions (einsum) may sum in a layout-dependent order, and
+            # results must not depend on this optimisation.  (W starts Fortran-ordered,
+            # being a copy of a broadcast w1.)
+            if gt.flags.c_contiguous:
+                np.multiply(mus[k - 1], gt, out=step)
+                dk = u_fn(step, k, rng)
+            else:
+                dk = u_fn(mus[k - 1] * gt, k, rng)
+            if i_fn is _identity and W.strides == dk.strides:
+                # W is the engine's own array (a copy of w1 or a previous difference),
+                # and nothing reads the old iterate after this point: update in place
+                np.subtract(W, dk, out=W)
+            else:
+                W = i_fn(W - dk, k, rng)
     return SGDResult(gaps, gn2, qp, nr, W, its, gs, ds,
                      M=0.0 if oracle is None else oracle.M,
                      M_V=0.0 if oracle is None else oracle.M_V)

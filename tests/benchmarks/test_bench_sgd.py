@@ -10,6 +10,10 @@ never asserted: timing on a shared machine is not a correctness property.
    target <= 3x.  Measured twice: the bare update ``w - mu Q(g)`` vs ``w - mu g``, and
    whole engine steps (gradient, gap and shrinkage bookkeeping included) with and
    without the quantiser.
+
+A third, diagnostic benchmark splits one batched step of target 1 into its pieces
+(gradient and value, gap and ||grad||^2, oracle noise, quantiser, measured shrinkage,
+update) and reports the share of gradient components below the format's N_min.
 """
 
 from __future__ import annotations
@@ -98,3 +102,53 @@ def test_bench_quantised_step_vs_numpy_step(benchmark):
     print(f"\nbare step on ({R}, {D}): quantised {t_q * 1e3:.2f} ms vs numpy {t_p * 1e3:.2f} ms"
           f" -> {t_q / t_p:.1f}x; engine step: {t_eq / (steps - 1) * 1e3:.2f} ms vs "
           f"{t_ep / (steps - 1) * 1e3:.2f} ms -> {t_eq / t_ep:.2f}x (target <= 3x)")
+
+
+def test_bench_batched_step_breakdown(benchmark):
+    """Diagnostic: where one batched engine step spends its time (printed, not asserted).
+
+    Replays the engine's step on the problem of the first benchmark (additive noise,
+    float8_e4m3fn stochastic gradient) piece by piece, and reports the share of gradient
+    components below the format's N_min, which the quantiser rounds on its exact slow path.
+    """
+    obj, oracle, w1 = _problem()
+    fmt_nmin = 2.0 ** -6  # float8_e4m3fn: N_min = 2^(1 - 7)
+    rng = np.random.default_rng(1)
+    W = np.array(np.broadcast_to(w1, (R, D)))
+    gn2, qp, nr = np.empty(R), np.empty(R), np.empty(R)
+    pieces = dict.fromkeys(["value_grad", "gap+gn2", "oracle", "quantize", "measure", "step"],
+                           0.0)
+    below = 0
+
+    def steps():
+        nonlocal W, below
+        clock = time.perf_counter
+        for _ in range(K - 1):
+            t0 = clock()
+            value, grad = obj._value_grad(W)
+            t1 = clock()
+            _ = value - obj.f_inf
+            np.einsum("rd,rd->r", grad, grad, out=gn2)
+            t2 = clock()
+            g = oracle._sample_given_grad(grad, rng)
+            t3 = clock()
+            below += int(np.count_nonzero(np.abs(g) < fmt_nmin))
+            t4 = clock()
+            gt = fast_quantize(g, FMT, MODE, rng=rng)
+            t5 = clock()
+            sgd._measure(gt, g, qp, nr)
+            t6 = clock()
+            W = W - 0.5 * gt
+            t7 = clock()
+            for name, dt in zip(pieces, (t1 - t0, t2 - t1, t3 - t2, t5 - t4, t6 - t5, t7 - t6)):
+                pieces[name] += dt
+
+    benchmark.pedantic(steps, rounds=1, iterations=1)
+    per_step = {name: t / (K - 1) for name, t in pieces.items()}
+    share_below = below / ((K - 1) * R * D)
+    benchmark.extra_info.update({f"{n}_ms_per_step": v * 1e3 for n, v in per_step.items()},
+                                share_below_n_min=share_below)
+    print("\nbatched step breakdown (ms/step): "
+          + ", ".join(f"{n} {v * 1e3:.2f}" for n, v in per_step.items())
+          + f"; total {sum(per_step.values()) * 1e3:.2f}; gradient components below "
+          f"N_min: {share_below:.0%}")

@@ -499,3 +499,4 @@ def test_reports_do_not_quote_machine_folders():
     assert scrub_paths(text) == ("./properties/test_prop_theorems.py:57\n"
                                  "<site-packages>/mpmath/libmp/libmpf.py:1280")
     assert json_ready({"counterexample": [text]}) == {"counterexample": [scrub_paths(text)]}
+    assert scrub_paths(f"pytest --rootdir {root} -q") == "pytest --rootdir . -q"

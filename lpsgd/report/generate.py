@@ -178,7 +178,7 @@ def scrub_paths(text: str) -> str:
     for old, new in prefixes:
         if old and old != os.sep:
             text = text.replace(old + os.sep, new + "/")
-    return text
+    return text.replace(str(checkout_root()), ".")  # the bare folder, e.g. --rootdir
 
 
 def _bar(total: int, progress: bool) -> Any:

@@ -61,7 +61,7 @@ from lpsgd.fast.quantize import quantize as _quantize
 from lpsgd.formats import Format, as_format
 from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, as_real_array
 from lpsgd.reference.sgd import SGDResult as _ExactResult
-from lpsgd.reference.sgd import check_run_args
+from lpsgd.reference.sgd import check_run_args, compose
 from lpsgd.rounding import rounding_mode
 from lpsgd.schedules import Schedule, as_schedule
 
@@ -149,21 +149,7 @@ def scale_by_stepsize(mu: Schedule | float) -> Transform:
 
 def chain(*transforms: Transform) -> Transform:
     """Compose pieces left to right: ``chain(a, b)(u) = b(a(u))``."""
-    for i, t in enumerate(transforms):
-        if not isinstance(t, Transform):
-            raise InvalidArgument(
-                f"Expected transforms[{i}] to be a Transform but got {t!r}")
-
-    def init(steps: int) -> Update:
-        fns = [t.init(steps) for t in transforms]
-
-        def fn(u, k, rng):
-            for f in fns:
-                u = f(u, k, rng)
-            return u
-        return fn
-
-    return Transform("chain(" + ", ".join(t.name for t in transforms) + ")", init)
+    return compose(Transform, transforms)
 
 
 def _identity(u, k, rng):

@@ -112,11 +112,17 @@ def scale_by_stepsize(mu: Schedule | float) -> Transform:
 
 def chain(*transforms: Transform) -> Transform:
     """Compose pieces left to right: ``chain(a, b)(u) = b(a(u))``."""
+    return compose(Transform, transforms)
+
+
+def compose(transform_cls: type, transforms: tuple) -> Transform:
+    """``chain`` for either layer: the pieces must all be ``transform_cls`` (the layer's
+    own Transform, so exact and float64 pieces are never mixed)."""
     for i, t in enumerate(transforms):
-        if not isinstance(t, Transform):
+        if not isinstance(t, transform_cls):
             raise InvalidArgument(f"Expected transforms[{i}] to be a Transform but got {t!r}")
 
-    def init(steps: int) -> Update:
+    def init(steps: int):
         fns = [t.init(steps) for t in transforms]
 
         def fn(u, k, rng):
@@ -125,7 +131,7 @@ def chain(*transforms: Transform) -> Transform:
             return u
         return fn
 
-    return Transform("chain(" + ", ".join(t.name for t in transforms) + ")", init)
+    return transform_cls("chain(" + ", ".join(t.name for t in transforms) + ")", init)
 
 
 def _identity(u, k, rng):

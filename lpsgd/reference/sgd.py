@@ -50,15 +50,20 @@ class Transform:
         return self.name
 
 
+def _times_schedule(sched: Schedule, label: str) -> Transform:
+    """``u -> f_k u`` for the k-th value f_k of a schedule (shrinkage or stepsize)."""
+
+    def init(steps: int) -> Update:
+        factors = sched.values_mp(steps)
+        return lambda u, k, rng: [factors[k - 1] * x for x in u]
+
+    return Transform(f"{label}({sched!r})", init)
+
+
 def shrink(q: Schedule | float) -> Transform:
     """``u -> q_k u`` with ``q`` a number in (0, 1] or a shrinkage schedule (exact values)."""
     sched = as_schedule(q, "q", kind="shrinkage")
-
-    def init(steps: int) -> Update:
-        qs = sched.values_mp(steps)
-        return lambda u, k, rng: [qs[k - 1] * x for x in u]
-
-    return Transform(f"shrink({sched!r})", init)
+    return _times_schedule(sched, "shrink")
 
 
 def add_noise(tau2) -> Transform:
@@ -102,12 +107,7 @@ def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
 def scale_by_stepsize(mu: Schedule | float) -> Transform:
     """``u -> mu_k u`` with ``mu`` a positive number or a stepsize schedule (exact)."""
     sched = as_schedule(mu, "mu", kind="stepsize")
-
-    def init(steps: int) -> Update:
-        mus = sched.values_mp(steps)
-        return lambda u, k, rng: [mus[k - 1] * x for x in u]
-
-    return Transform(f"scale_by_stepsize({sched!r})", init)
+    return _times_schedule(sched, "scale_by_stepsize")
 
 
 def chain(*transforms: Transform) -> Transform:

@@ -26,11 +26,15 @@ def register_profiles() -> None:
     global _registered
     if _registered:
         return
-    common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                        HealthCheck.data_too_large])
+    # Every profile starts from Hypothesis' "default" profile, never from whichever profile
+    # is current: on a CI machine Hypothesis makes its own derandomized "ci" profile the
+    # current one, and "dev" would silently inherit derandomize=True from it.
+    common = dict(parent=settings.get_profile("default"), deadline=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     settings.register_profile("ci", derandomize=True, database=None, print_blob=True,
                               max_examples=EXAMPLES["ci"], **common)
-    settings.register_profile("dev", max_examples=EXAMPLES["dev"], print_blob=True, **common)
+    settings.register_profile("dev", max_examples=EXAMPLES["dev"], print_blob=True,
+                              derandomize=False, **common)
     settings.register_profile("thorough", max_examples=EXAMPLES["thorough"], print_blob=True,
                               phases=list(Phase), database=None, derandomize=False, **common)
     _registered = True

@@ -17,9 +17,14 @@ How it is fast, and why it stays exact:
   + lsb`` for ties-to-even, ``2^k - 1`` to round up in magnitude, ...), and a carry out
   of the mantissa correctly bumps the exponent.  Inputs at most ``X_max`` cannot round
   beyond ``X_max``, so no overflow check is needed on this path.
-* Every other element (target subnormal range, float64 subnormals, overflow, zeros, inf,
-  NaN) is picked by one range test, collected across chunks, and rounded in batches
-  through ``frexp``/``ldexp``: ``y = |x| / q`` is an exact power-of-two scaling,
+* Elements below ``N_min`` (the target's subnormal range, float64 subnormals, zeros) lie
+  on one grid of spacing ``s = 2^(e_min - M)``; they are rounded in bulk, chunk by chunk,
+  on ``y = |x| / s`` (see :func:`_round_small`): an exact scaling, so ``floor(y)`` and
+  ``y - floor(y)`` are exact and the mode decides exactly.  Low-precision gradients
+  often have most components down there.
+* Every other element (overflow, inf, NaN, and the small ones of the few formats whose
+  ``1/s`` is not a float64) is picked by one range test, collected across chunks, and
+  rounded in batches through ``frexp``/``ldexp``: ``y = |x| / q`` is an exact power-of-two scaling,
   ``f = y - floor(y)`` is an exact float64, so the mode's decision (``f`` against 1/2,
   ``u < f``) is exact.  Exponents come from the bits
   or from ``frexp``, never from a logarithm, and no value passes through float32,
@@ -94,6 +99,14 @@ class _Plan:
         # range test: (bits & ~sign) - nmin_bits <= span, one unsigned comparison
         self.span = np.uint64(int(np.float64(self.xmax).view(np.uint64)) - int(self.nmin_bits))
         self.scale = float(2.0 ** self.k)
+        # The grid below N_min has spacing s = 2^(e_min - M).  When 1/s is a float64
+        # (0 <= M - e_min <= 1023; every preset) values below N_min are rounded in bulk
+        # by _round_small; otherwise (E = 1, M = 0, or formats near binary64's range)
+        # they take the exact frexp/ldexp route of _round_special.
+        sub_exp = f.man_bits - f.e_min
+        self.small_bulk = 0 <= sub_exp <= 1023 and self.nmin <= self.xmax
+        self.sub_scale = float(2.0 ** sub_exp) if self.small_bulk else 0.0
+        self.sub_step = float(2.0 ** -sub_exp) if self.small_bulk else 0.0
 
 
 def _check_input(x: Any) -> np.ndarray:
@@ -172,6 +185,55 @@ def _round_common(b: np.ndarray, u: np.ndarray | None, raw: np.ndarray | None,
             np.multiply(t, plan.low, out=t)
         np.add(b, t, out=r)
     np.bitwise_and(r, plan.keep, out=r)
+
+
+def _round_small(x: np.ndarray, u: np.ndarray | None, raw: np.ndarray | None,
+                 plan: _Plan) -> np.ndarray:
+    """Exact rounding of float64 values with ``|x| < N_min`` (zeros included) in bulk.
+
+    Only for plans with ``small_bulk``.  There the result is a multiple ``m s`` of the
+    spacing ``s = 2^(e_min - M)`` with ``0 <= m <= 2^M``: ``y = |x| / s`` is an exact
+    power-of-two scaling up (also for float64 subnormals), so ``n = floor(y)`` and
+    ``frac = y - n`` are exact and every mode's decision is the one of
+    :func:`_round_special`; ``rint`` is round half to even on ``n``.  ``m s`` is exact.
+    Other elements of ``x`` give meaningless values (the caller keeps only the small
+    ones), under an errstate that silences their floating-point warnings.
+    """
+    mode = plan.mode
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = np.abs(x)
+        np.multiply(y, plan.sub_scale, out=y)
+        if mode is RoundingMode.NEAREST_EVEN:
+            m = np.rint(y)
+        elif mode is RoundingMode.TOWARD_ZERO:
+            m = np.floor(y)
+        elif mode in (RoundingMode.UP, RoundingMode.DOWN):
+            away = np.signbit(x)
+            if mode is RoundingMode.UP:
+                np.logical_not(away, out=away)
+            m = np.where(away, np.ceil(y), np.floor(y))
+        else:
+            m = np.floor(y)
+            frac = np.subtract(y, m, out=y)
+            if mode is RoundingMode.NEAREST_AWAY:
+                up = frac >= 0.5
+            elif mode is RoundingMode.NEAREST_ZERO:
+                up = frac > 0.5
+            elif mode is RoundingMode.ODD:
+                up = (frac > 0) & (np.fmod(m, 2.0) == 0.0)
+            else:
+                if raw is not None:  # the same doubles Generator.random makes from raw
+                    u = np.right_shift(raw, np.uint64(11)).astype(np.float64)
+                    np.multiply(u, 2.0 ** -53, out=u)
+                if mode is RoundingMode.STOCHASTIC:
+                    up = u < frac
+                else:
+                    up = (frac > 0) & (u < 0.5)
+            np.add(m, up, out=m)
+        r = np.multiply(m, plan.sub_step, out=m)
+        if not plan.f.subnormals:
+            r[r < plan.nmin] = 0.0  # flush to zero, whatever the mode
+        return np.copysign(r, x, out=r)
 
 
 def _round_special(xs: np.ndarray, us: np.ndarray | None, plan: _Plan) -> np.ndarray:
@@ -357,6 +419,17 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
         np.bitwise_and(b, _ABS, out=tt)
         np.subtract(tt, plan.nmin_bits, out=tt)
         np.less_equal(tt, plan.span, out=okk)
+        if not okk.all() and plan.small_bulk:
+            # |x| < N_min wrapped around to tt >= 2^63: round those here, in bulk
+            small = tt.view(np.int64) < 0
+            n_small = int(np.count_nonzero(small))
+            if n_small * 8 >= n:   # many: over the whole chunk, keep the small ones
+                np.copyto(rw, _round_small(xw, u, raw, plan), where=small)
+            elif n_small:          # few: gather them first
+                idx = np.flatnonzero(small)
+                rw[idx] = _round_small(xw[idx], None if u is None else u[idx],
+                                       None if raw is None else raw[idx], plan)
+            np.logical_or(okk, small, out=okk)
         if not okk.all():
             np.logical_not(okk, out=okk)
             idx = np.flatnonzero(okk)

@@ -122,3 +122,26 @@ def test_float32_inputs_below_n_min():
         want = fast.quantize(x.astype(np.float64), "float8_e5m2", mode, uniforms=u)
         assert got.dtype == np.float32
         assert_same_bits(x, got.astype(np.float64), want, mode)
+
+
+@pytest.mark.parametrize("mode", ROUNDING_MODES)
+@pytest.mark.parametrize("name", ["binary16", "float8_e4m3fn", "float8_e5m2", "float4_e2m1fn"])
+@pytest.mark.parametrize("share_small", [0.05, 0.6])
+def test_chunks_mixing_small_normal_and_special_values(name: str, mode: str,
+                                                       share_small: float) -> None:
+    """Both routes (bulk over the chunk, gathered) next to overflow, inf and NaN."""
+    f = PRESETS[name]
+    rng = np.random.default_rng(21)
+    n = 6000
+    small = _small_values(f, n, seed=5)[:int(n * share_small)]
+    normal = rng.uniform(float(f.n_min), float(f.x_max), n - small.size - 400)
+    over = float(f.x_max) * rng.uniform(1.0, 3.0, 394)
+    specials = np.array([np.inf, -np.inf, np.nan, -np.nan, float(f.x_max), -0.0])
+    x = np.concatenate([small, normal * np.sign(rng.standard_normal(normal.size)),
+                        -over, specials])
+    x = x[rng.permutation(x.size)]
+    u = rng.random(x.size) if mode.startswith("stochastic") else None
+    for saturate in (False, True):
+        want = _special_route(x, u, f, mode, saturate)
+        got = fast.quantize(x, f, mode, uniforms=u, saturate=saturate)
+        assert_same_bits(x, got, want, f"{name} {mode} share={share_small} sat={saturate}")

@@ -114,7 +114,7 @@ def test_bench_batched_step_breakdown(benchmark):
     obj, oracle, w1 = _problem()
     fmt_nmin = 2.0 ** -6  # float8_e4m3fn: N_min = 2^(1 - 7)
     rng = np.random.default_rng(1)
-    W = np.array(np.broadcast_to(w1, (R, D)))
+    W = np.array(np.broadcast_to(w1, (R, D)), order="C")  # as the engine lays it out
     gn2, qp, nr = np.empty(R), np.empty(R), np.empty(R)
     pieces = dict.fromkeys(["value_grad", "gap+gn2", "oracle", "quantize", "measure", "step"],
                            0.0)

@@ -46,6 +46,7 @@ raise InvalidArgument pointing to :func:`lpsgd.reference.quantize`.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -108,6 +109,13 @@ class _Plan:
         self.small_bulk = 0 <= sub_exp <= 1023 and self.nmin <= self.xmax
         self.sub_scale = float(2.0 ** sub_exp) if self.small_bulk else 0.0
         self.sub_step = float(2.0 ** -sub_exp) if self.small_bulk else 0.0
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(f: Format, mode: RoundingMode, saturate: bool) -> _Plan:
+    """The plan of a call, derived once per (format, mode, saturate): its exact constants
+    cost more than rounding a thousand elements.  Plans are never modified."""
+    return _Plan(f, mode, saturate)
 
 
 def _check_input(x: Any) -> np.ndarray:
@@ -418,7 +426,7 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
             f"for wider formats")
     arr = _check_input(x)
     u_all = check_randomness(mode, arr.shape, rng, uniforms)
-    plan = _Plan(f, mode, saturate)
+    plan = _plan(f, mode, saturate)
 
     src = np.ascontiguousarray(arr).reshape(-1)
     size = src.size

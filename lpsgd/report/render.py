@@ -84,14 +84,25 @@ def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return out + [""]
 
 
+#: What the worst-ratio column measures, by kind of property.
+RATIO_LEGEND = (
+    "Worst ratio = largest observed/bound over the examples; it must stay <= 1 (the "
+    "tolerance is the property's own).  For the inequalities of the theorems it is the "
+    "tightness the search reached: near 1 means the hard cases were found.  For the "
+    "equality properties (fast_matches_reference, idempotent, monotone, sign_symmetric) "
+    "it is mismatches per check, and 0 is the only passing value; for "
+    "effective_stepsize_equivalence it is the relative difference of two equal "
+    "quantities (float64 rounding).  For stochastic_rounding_distribution it is "
+    "|p_hat - p| over the Hoeffding radius: a correct quantiser gives about 0.1-0.3 "
+    "there, and values near 1 would be false alarms, not tightness.")
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     """The report as Markdown, images linked relatively."""
     md: list[str] = [f"# lpsgd verification report: {_verdict(results)}", ""]
     md += _md_table(["item", "value"], [list(r) for r in _overview(results)])
 
-    md += ["## Properties", "",
-           "Worst ratio = largest observed/bound over the examples (must stay <= 1 for an "
-           "upper bound; the tolerance is the property's own).", ""]
+    md += ["## Properties", "", RATIO_LEGEND, ""]
     md += _md_table(
         ["property", "status", "examples", "worst observed/bound", "seconds",
          "counterexample / worst case"],
@@ -247,8 +258,7 @@ def render_html(results: dict[str, Any]) -> str:
         return f'<h2 id="s{len(toc)}">{_e(title)}</h2>'
 
 
-    parts.append(h2("Properties") + "<p class=\"small\">Worst ratio = largest observed/bound "
-                 "over the examples (must stay &le; 1 for an upper bound).</p>")
+    parts.append(h2("Properties") + f"<p class=\"small\">{_e(RATIO_LEGEND)}</p>")
     rows = []
     for p in results["properties"]:
         if p.get("counterexample"):

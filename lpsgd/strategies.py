@@ -552,7 +552,7 @@ def quadratic_sgd_problems(*, max_dim: int = 4, max_noise: float = 4.0,
         zero = (0.0,) * d
         if regime == "noise_only":
             offset = [0.0] * d
-            which = draw(st.sampled_from(("M", "M_q", "both")))
+            which = draw(st.sampled_from(("M_q", "M", "both")))  # M_q: this project's subject
             positive = noise_levels(d=d, min_value=2.0 ** -6, max_value=max_noise)
             top = _dyadic(2.0 ** -6, max_noise, 6).map(lambda v: (0.0,) * (d - 1) + (v,))
             levels = st.one_of(positive, top)

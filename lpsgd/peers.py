@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.metadata
 import os
 import statistics
 import time
@@ -168,8 +169,10 @@ def _qtorch_make(mod, fmt, mode, seed):
     import torch  # qtorch works on torch tensors (float32)
 
     quant = importlib.import_module("qtorch.quant")
-    # qtorch's stochastic rounding draws from torch's global generator and takes no
-    # generator argument, so seeding it (once, here) is the only way to reproduce a run.
+    # qtorch's CPU kernel draws its stochastic rounding from its own generator, seeded
+    # from the system when the extension loads: torch.manual_seed does not reach it, so
+    # CPU runs cannot be replayed (its CUDA kernel uses torch's generator).  Seeding
+    # torch here serves the CUDA path only.
     torch.manual_seed(seed)
 
     def fn(x):
@@ -220,6 +223,11 @@ def _import(name: str) -> tuple[Any | None, PeerStatus]:
         return None, PeerStatus(name, False, None,
                                 f"import failed: {type(exc).__name__}: {exc}")
     version = getattr(mod, "__version__", None)
+    if version is None:  # qtorch has no __version__; its distribution has one
+        try:
+            version = importlib.metadata.version(peer.module)
+        except importlib.metadata.PackageNotFoundError:
+            pass
     return mod, PeerStatus(name, True, None if version is None else str(version), "")
 
 

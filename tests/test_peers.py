@@ -129,7 +129,8 @@ def _peer_and_reference(peer, fmt, mode, x):
     return got, want
 
 
-# Deterministic facts about the installed peers (pychop 0.6.2, ml_dtypes 0.6.0): the peer's
+# Deterministic facts about the installed peers (pychop 0.6.2, ml_dtypes 0.6.0, qtorch 0.3.0
+# where it is installed: it needs torch): the peer's
 # output, and the exact result it differs from.
 @pytest.mark.parametrize("peer, fmt, mode, x, got", [
     # Conversion from float64 rounds through float32 first (double rounding): the float32
@@ -154,6 +155,18 @@ def _peer_and_reference(peer, fmt, mode, x):
     # Magnitudes below 1e-38 are treated as zero: up gives 0.0, not the smallest
     # subnormal 2^-24.
     ("pychop", "binary16", "up", H("0x1p-1022"), 0.0),
+    # qtorch 0.3.0 (CPU), "nearest": ties go away from zero, 1 + 2^-11 -> 1 + 2^-10.
+    ("qtorch", "binary16", "nearest_even", 1 + 2 ** -11, 1 + 2 ** -10),
+    # With fewer than 8 exponent bits there is no inf: the overflow threshold 65520
+    # rounds to 2^16, larger values saturate one binade above X_max, at
+    # (2 - 2^-10) 2^16 = 131008 for binary16, and so does inf itself.
+    ("qtorch", "binary16", "nearest_even", H("0x1.ffep15"), H("0x1p16")),
+    ("qtorch", "binary16", "nearest_even", 1e6, 131008.0),
+    ("qtorch", "binary16", "nearest_even", math.inf, 131008.0),
+    # ... and NaN becomes that maximum too.
+    ("qtorch", "float8_e4m3", "nearest_even", math.nan, 480.0),
+    # -0.0 comes back as +0.0.
+    ("qtorch", "binary16", "nearest_even", -0.0, 0.0),
 ])
 def test_pinned_peer_facts(peer, fmt, mode, x, got):
     actual, want = _peer_and_reference(peer, fmt, mode, x)

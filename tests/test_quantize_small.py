@@ -145,3 +145,26 @@ def test_chunks_mixing_small_normal_and_special_values(name: str, mode: str,
         want = _special_route(x, u, f, mode, saturate)
         got = fast.quantize(x, f, mode, uniforms=u, saturate=saturate)
         assert_same_bits(x, got, want, f"{name} {mode} share={share_small} sat={saturate}")
+
+
+def _ties_away_small(original):
+    """A broken bulk route: ties of nearest_even resolved away from zero."""
+    def broken(x, u, raw, plan, work):
+        if plan.mode is not RoundingMode.NEAREST_EVEN:
+            return original(x, u, raw, plan, work)
+        y = np.abs(x) * plan.sub_scale
+        return np.copysign(np.floor(y + 0.5) * plan.sub_step, x)
+    return broken
+
+
+@pytest.mark.parametrize("share_small", [0.05, 1.0], ids=["gathered", "bulk"])
+def test_a_broken_bulk_route_is_caught(monkeypatch, share_small: float) -> None:
+    """The comparisons above can fail: a wrong tie rule in the bulk route is reported."""
+    f = PRESETS["float8_e4m3fn"]
+    x = _small_values(f, 500, seed=1)
+    if share_small < 1:
+        x = np.concatenate([x, np.full(x.size * 19, 1.5 * float(f.n_min))])
+    want = _special_route(x, None, f, "nearest_even")
+    monkeypatch.setattr(fq, "_round_small", _ties_away_small(fq._round_small))
+    with pytest.raises(AssertionError, match="results differ"):
+        assert_same_bits(x, fast.quantize(x, f, "nearest_even"), want, "broken")

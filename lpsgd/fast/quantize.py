@@ -236,6 +236,14 @@ def _work() -> _Work:
     return work
 
 
+def _uniforms(raw: np.ndarray, out: np.ndarray | None = None,
+              scratch: np.ndarray | None = None) -> np.ndarray:
+    """The doubles ``Generator.random`` makes from raw 64-bit draws: ``(raw >> 11) 2^-53``
+    (the shifted draws are below 2^53, so the int64 view converts exactly)."""
+    shifted = np.right_shift(raw, np.uint64(11), out=scratch)
+    return np.multiply(shifted.view(np.int64), 2.0 ** -53, out=out, casting="unsafe")
+
+
 def _round_small(x: np.ndarray, u: np.ndarray | None, raw: np.ndarray | None,
                  plan: _Plan, work: _Work) -> np.ndarray:
     """Exact rounding of float64 values with ``|x| < N_min`` (zeros included) in bulk.
@@ -278,11 +286,8 @@ def _round_small(x: np.ndarray, u: np.ndarray | None, raw: np.ndarray | None,
                 np.equal(y, 0.0, out=flag2)
                 np.logical_and(flag, flag2, out=flag)
             else:
-                if raw is not None:  # the same doubles Generator.random makes from raw
-                    # (the shifted draws are below 2^53: exact through int64)
-                    np.right_shift(raw, np.uint64(11), out=bits)
-                    np.multiply(bits.view(np.int64), 2.0 ** -53, out=ub, casting="unsafe")
-                    u = ub
+                if raw is not None:
+                    u = _uniforms(raw, out=ub, scratch=bits)
                 if mode is RoundingMode.STOCHASTIC:
                     np.less(u, frac, out=flag)
                 else:
@@ -513,8 +518,7 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
                         idx = idx[~is_small]
             if idx.size:
                 if raw is not None:
-                    pending_u.append((raw[idx] >> np.uint64(11)).astype(np.float64)
-                                     * 2.0 ** -53)
+                    pending_u.append(_uniforms(raw[idx]))
                 elif u is not None:
                     pending_u.append(u[idx])  # a copy: ubuf is reused by the next chunk
                 if is32:

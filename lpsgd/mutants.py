@@ -357,9 +357,104 @@ def _stochastic_without_randomness(original):
     return quantize
 
 
+def _up_moves_exact(original):
+    """Rounding "up" computed as floor + one ulp instead of ceil: representable values
+    move to the next value up (finite non-zero inputs below X_max)."""
+    def quantize(x, fmt, rounding="nearest_even", **kw):
+        out = original(x, fmt, rounding, **kw)
+        if str(rounding) != "up":
+            return out
+        a = np.asarray(x, dtype=np.float64)
+        exact = _finite_in_range(a, fmt) & (a != 0) & (out.astype(np.float64) == a)
+        bumped = original(np.nextafter(a, np.inf), fmt, "up", **kw)
+        return np.where(exact, bumped, out).astype(out.dtype)
+    return quantize
+
+
+def _nearest_truncates(original):
+    """The nearest modes without their rounding increment: they truncate (toward_zero)."""
+    def quantize(x, fmt, rounding="nearest_even", **kw):
+        out = original(x, fmt, rounding, **kw)
+        if str(rounding) not in ("nearest_even", "nearest_away", "nearest_zero"):
+            return out
+        cut = original(x, fmt, "toward_zero", **kw)
+        return np.where(_finite_in_range(x, fmt), cut, out).astype(out.dtype)
+    return quantize
+
+
+def _loses_negative_zero(original):
+    """Results that are zero come back as +0.0, whatever the sign (the sign of a zero
+    result lost, as in some peer libraries)."""
+    def quantize(x, fmt, rounding="nearest_even", **kw):
+        out = original(x, fmt, rounding, **kw)
+        return np.where(out == 0, 0.0, out).astype(out.dtype)
+    return quantize
+
+
+def _overflow_to_zero(original):
+    """Finite inputs beyond X_max quantised to a signed zero (an exponent that wrapped)."""
+    def quantize(x, fmt, rounding="nearest_even", **kw):
+        from lpsgd.formats import as_format
+
+        out = original(x, fmt, rounding, **kw)
+        a = np.asarray(x, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            over = np.isfinite(a) & (np.abs(a) > float(as_format(fmt).x_max))
+        return np.where(over, np.copysign(0.0, a), out).astype(out.dtype)
+    return quantize
+
+
+def _floor_doubled(original):
+    """Theorem 1 with the floor twice as large: still an upper bound, but not the
+    classical one at q = 1 (only the reduction property can see it)."""
+    def theorem1(**kw):
+        b = original(**kw)
+        args = {n: kw[n] for n in _T1}
+        return _with_value(b, _theorem1_value(**args, floor_q=_q(kw["q_min"]) / 2),
+                           "theorem1")
+    return theorem1
+
+
+def _moments_q_divides(original):
+    """The exact recursion with the shrinkage dividing the stepsize (eta = mu / q)."""
+    def quadratic_moments(objective, w1, *, K, mu, q=1.0, **kw):
+        if isinstance(q, int | float | Fraction) and isinstance(mu, int | float | Fraction):
+            return original(objective, w1, K=K, mu=Fraction(mu) / Fraction(q) ** 2, q=q, **kw)
+        return original(objective, w1, K=K, mu=mu, q=q, **kw)
+    return quadratic_moments
+
+
+def _shrink_twice(original):
+    """shrink(q) multiplying the gradient by q twice."""
+    import lpsgd.reference.sgd as rsgd
+
+    chain = rsgd.chain
+
+    def shrink(q):
+        return chain(original(q), original(q))
+    return shrink
+
+
+def _theorem2_without_gap(original):
+    """Theorem 2 with nu reduced to its noise term: the (gamma + 1) gap branch of the
+    max is forgotten."""
+    def theorem2(**kw):
+        return original(**{**kw, "gap": 0})
+    return theorem2
+
+
+def _iterations_ignore_q(original):
+    """iterations_to_eps counting with q = 1 whatever q_min (no slowdown)."""
+    def iterations_to_eps(**kw):
+        return original(**{**kw, "q_min": 1, "q_max": 1})
+    return iterations_to_eps
+
+
 _TH = "test_prop_theorems::"
 _BR = "test_prop_bridge::"
 _QZ = "test_prop_quantize::"
+_MC = "test_prop_montecarlo::"
+_SL = "test_prop_slowdown::"
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("theorem1_rate_without_q", "lpsgd.theory:theorem1",
@@ -430,4 +525,59 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("theorem4_no_stepsize_check", "lpsgd.theory:theorem4",
            "Theorem 4 applied to any stepsizes, including mu > 2/(q L) (divergence).",
            _theorem4_no_stepsize_check, (_TH + "test_theorem4_any_stepsize",)),
+    # Every property fails on at least one mutant on its own: the ones below are each
+    # refuted by the single property they list.
+    Mutant("theorem1_rate_without_q_montecarlo", "lpsgd.theory:theorem1",
+           "Theorem 1 without q_min in the rate, against Monte Carlo SGD.",
+           _theorem1_rate_without_q, (_MC + "test_theorem1_montecarlo",)),
+    Mutant("theorem2_without_gap_montecarlo", "lpsgd.theory:theorem2",
+           "Theorem 2 with nu missing its (gamma + 1) gap branch, against Monte Carlo SGD.",
+           _theorem2_without_gap, (_MC + "test_theorem2_montecarlo",)),
+    Mutant("theorem3_without_M_q_montecarlo", "lpsgd.theory:theorem3",
+           "Theorem 3 without the quantisation noise M_q, against Monte Carlo SGD on the "
+           "Cauchy loss.",
+           _drop_M_q, (_MC + "test_theorem3_montecarlo",)),
+    Mutant("theorem4_without_M_q_montecarlo", "lpsgd.theory:theorem4",
+           "Theorem 4 without the quantisation noise M_q, against Monte Carlo SGD on the "
+           "Cauchy loss.",
+           _drop_M_q, (_MC + "test_theorem4_montecarlo",)),
+    Mutant("theorem1_floor_doubled", "lpsgd.theory:theorem1",
+           "Theorem 1 with its floor doubled: valid, but not the classical bound at q = 1.",
+           _floor_doubled, (_SL + "test_reduction_to_classical",)),
+    Mutant("moments_q_divides", "lpsgd.reference.expectations:quadratic_moments",
+           "The exact recursion with effective stepsize mu / q instead of mu q.",
+           _moments_q_divides, (_SL + "test_gap_monotone_in_q",)),
+    Mutant("shrink_twice", "lpsgd.reference.sgd:shrink",
+           "The exact engine's shrink(q) multiplying the gradient by q twice.",
+           _shrink_twice, (_SL + "test_effective_stepsize_equivalence",)),
+    Mutant("iterations_ignore_q", "lpsgd.theory:iterations_to_eps",
+           "Iterations to eps counted as if q = 1 (no slowdown).",
+           _iterations_ignore_q, (_SL + "test_iterations_to_eps_slowdown",)),
+    Mutant("quantize_up_moves_exact", "lpsgd.fast:quantize",
+           "fast.quantize rounding up as floor + 1 ulp (representable values move).",
+           _up_moves_exact, (_QZ + "test_quantize_idempotent",)),
+    Mutant("quantize_nearest_truncates", "lpsgd.fast:quantize",
+           "fast.quantize nearest modes truncating (their rounding increment lost).",
+           _nearest_truncates, (_QZ + "test_quantize_error_within_spacing",)),
+    Mutant("quantize_overflow_to_zero", "lpsgd.fast:quantize",
+           "fast.quantize sending finite values beyond X_max to zero.",
+           _overflow_to_zero, (_QZ + "test_quantize_monotone",)),
+    Mutant("quantize_loses_negative_zero", "lpsgd.fast:quantize",
+           "fast.quantize returning +0.0 for every zero result (the sign of zero lost).",
+           _loses_negative_zero, (_QZ + "test_quantize_sign_symmetric",)),
+    Mutant("theorem1_without_M_q_dense", "lpsgd.theory:theorem1",
+           "Theorem 1 without the quantisation noise M_q, against the dense exact recursion.",
+           _drop_M_q, (_TH + "test_theorem1_exact_dense_quadratic",)),
+    Mutant("quantize_ties_away_ties", "lpsgd.fast:quantize",
+           "fast.quantize resolving nearest_even ties away from zero, on ties alone.",
+           _ties_away, (_QZ + "test_fast_matches_reference_ties",)),
+    Mutant("quantize_stochastic_no_randomness_rng", "lpsgd.fast:quantize",
+           "fast.quantize stochastic modes ignoring their rng, against the reference.",
+           _stochastic_without_randomness, (_QZ + "test_fast_matches_reference_stochastic",)),
+    Mutant("quantize_stochastic_no_randomness_uniforms", "lpsgd.fast:quantize",
+           "fast.quantize stochastic modes ignoring given uniforms, against the reference.",
+           _stochastic_without_randomness, (_QZ + "test_fast_matches_reference_uniforms",)),
+    Mutant("quantize_overflow_saturates_stress", "lpsgd.fast:quantize",
+           "fast.quantize saturating on overflow, on the stress inputs.",
+           _saturating_overflow, (_QZ + "test_fast_matches_reference_stress",)),
 ]}

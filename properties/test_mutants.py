@@ -175,3 +175,106 @@ def test_mutant_theorem3_no_stepsize_check(monkeypatch):
 
 def test_mutant_theorem4_no_stepsize_check(monkeypatch):
     assert "test_theorem4_any_stepsize" in _refute("theorem4_no_stepsize_check", monkeypatch)
+
+
+# -- every property fails on its own on at least one mutant --------------------------------
+
+def test_mutant_theorem1_rate_without_q_montecarlo(monkeypatch):
+    assert "test_theorem1_montecarlo" in _refute("theorem1_rate_without_q_montecarlo",
+                                                 monkeypatch)
+
+
+def test_mutant_theorem2_without_gap_montecarlo(monkeypatch):
+    assert "test_theorem2_montecarlo" in _refute("theorem2_without_gap_montecarlo",
+                                                 monkeypatch)
+
+
+def test_mutant_theorem3_without_M_q_montecarlo(monkeypatch):
+    assert "test_theorem3_montecarlo" in _refute("theorem3_without_M_q_montecarlo",
+                                                 monkeypatch)
+
+
+def test_mutant_theorem4_without_M_q_montecarlo(monkeypatch):
+    assert "test_theorem4_montecarlo" in _refute("theorem4_without_M_q_montecarlo",
+                                                 monkeypatch)
+
+
+def test_mutant_theorem1_floor_doubled(monkeypatch):
+    assert "test_reduction_to_classical" in _refute("theorem1_floor_doubled", monkeypatch)
+
+
+def test_mutant_moments_q_divides(monkeypatch):
+    assert "test_gap_monotone_in_q" in _refute("moments_q_divides", monkeypatch)
+
+
+def test_mutant_shrink_twice(monkeypatch):
+    assert "test_effective_stepsize_equivalence" in _refute("shrink_twice", monkeypatch)
+
+
+def test_mutant_iterations_ignore_q(monkeypatch):
+    assert "test_iterations_to_eps_slowdown" in _refute("iterations_ignore_q", monkeypatch)
+
+
+def test_mutant_quantize_up_moves_exact(monkeypatch):
+    assert "test_quantize_idempotent" in _refute("quantize_up_moves_exact", monkeypatch)
+
+
+def test_mutant_quantize_nearest_truncates(monkeypatch):
+    assert "test_quantize_error_within_spacing" in _refute("quantize_nearest_truncates",
+                                                           monkeypatch)
+
+
+def test_mutant_quantize_overflow_to_zero(monkeypatch):
+    assert "test_quantize_monotone" in _refute("quantize_overflow_to_zero", monkeypatch)
+
+
+def test_mutant_quantize_loses_negative_zero(monkeypatch):
+    assert "test_quantize_sign_symmetric" in _refute("quantize_loses_negative_zero",
+                                                     monkeypatch)
+
+
+def test_mutant_quantize_stochastic_no_randomness_rng(monkeypatch):
+    assert "test_fast_matches_reference_stochastic" in _refute(
+        "quantize_stochastic_no_randomness_rng", monkeypatch)
+
+
+def test_mutant_quantize_stochastic_no_randomness_uniforms(monkeypatch):
+    assert "test_fast_matches_reference_uniforms" in _refute(
+        "quantize_stochastic_no_randomness_uniforms", monkeypatch)
+
+
+def test_mutant_quantize_overflow_saturates_stress(monkeypatch):
+    assert "test_fast_matches_reference_stress" in _refute(
+        "quantize_overflow_saturates_stress", monkeypatch)
+
+
+def test_mutant_theorem1_without_M_q_dense(monkeypatch):
+    assert "test_theorem1_exact_dense_quadratic" in _refute("theorem1_without_M_q_dense",
+                                                            monkeypatch)
+
+
+def test_mutant_quantize_ties_away_ties(monkeypatch):
+    assert "test_fast_matches_reference_ties" in _refute("quantize_ties_away_ties",
+                                                         monkeypatch)
+
+
+#: Properties without a mutant of their own, and why.
+NO_WITNESS = {
+    "test_floor_grows_as_precision_falls":
+        "compares the floors of two bounds; no plausible bug in the bridges reverses them",
+    "test_fast_matches_reference_regressions":
+        "pinned inputs of bugs already fixed; a plain bitwise comparison",
+}
+
+
+def test_every_property_fails_alone_on_some_mutant():
+    """Each property is the only property of at least one mutant, so its own failure is
+    demonstrated (by the test_mutant_* test of that mutant), except the listed ones."""
+    import re
+
+    alone = {m.properties[0].split("::")[1] for m in mutants.MUTANTS.values()
+             if len(m.properties) == 1}
+    here = pathlib.Path(__file__).parent
+    props = {name for f in here.glob("test_prop_*.py")
+             for name in re.findall(r"^def (test_\w+)", f.read_text(), re.M)}
+    assert props - alone == set(NO_WITNESS), sorted(props - alone)

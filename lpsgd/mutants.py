@@ -137,10 +137,23 @@ def _theorem1_floor_without_q(original):
     return theorem1
 
 
-def _drop_M_q(original):
-    def theorem(**kw):
-        return original(**{**kw, "M_q": 0})
-    return theorem
+def _overriding(**overrides):
+    """A mutant builder: the original, called with some keyword arguments replaced."""
+    def build(original):
+        def mutant(**kw):
+            return original(**{**kw, **overrides})
+        return mutant
+    return build
+
+
+#: The quantisation noise M_q dropped.
+_drop_M_q = _overriding(M_q=0)
+#: Theorems 5 and 6 with q_lo(t) replaced by 1 (truncation shrinkage ignored).
+_q_lo_one = _overriding(q_lo=1)
+#: Theorem 2 with nu reduced to its noise term: the (gamma + 1) gap branch forgotten.
+_theorem2_without_gap = _overriding(gap=0)
+#: iterations_to_eps counting with q = 1 whatever q_min (no slowdown).
+_iterations_ignore_q = _overriding(q_min=1, q_max=1)
 
 
 def _theorem1_no_stepsize_check(original):
@@ -156,12 +169,6 @@ def _theorem1_no_stepsize_check(original):
             b = _Stand(mpmath.mpf(0), Fraction(0), "theorem1")
         return _with_value(b, _theorem1_value(**{n: kw[n] for n in _T1}), "theorem1")
     return theorem1
-
-
-def _theorem6_q_lo_one(original):
-    def theorem6(**kw):
-        return original(**{**kw, "q_lo": 1})
-    return theorem6
 
 
 _T1 = ("L", "c", "M", "M_q", "mu", "q_min", "q_max", "gap", "k")
@@ -298,12 +305,6 @@ def _theorem3_schedule_without_q(original):
     return theorem3_schedule
 
 
-def _theorem5_q_lo_one(original):
-    def theorem5(**kw):
-        return original(**{**kw, "q_lo": 1})
-    return theorem5
-
-
 def _theorem7_without_rounding_noise(original):
     """Theorem 7 with M' = M (delta and d s^2/4 dropped): plain Theorem 1 at q = 1."""
     def theorem7(**kw):
@@ -435,21 +436,6 @@ def _shrink_twice(original):
     return shrink
 
 
-def _theorem2_without_gap(original):
-    """Theorem 2 with nu reduced to its noise term: the (gamma + 1) gap branch of the
-    max is forgotten."""
-    def theorem2(**kw):
-        return original(**{**kw, "gap": 0})
-    return theorem2
-
-
-def _iterations_ignore_q(original):
-    """iterations_to_eps counting with q = 1 whatever q_min (no slowdown)."""
-    def iterations_to_eps(**kw):
-        return original(**{**kw, "q_min": 1, "q_max": 1})
-    return iterations_to_eps
-
-
 _TH = "test_prop_theorems::"
 _BR = "test_prop_bridge::"
 _QZ = "test_prop_quantize::"
@@ -477,7 +463,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            _theorem1_no_stepsize_check, (_TH + "test_theorem1_any_stepsize",)),
     Mutant("theorem6_q_lo_one", "lpsgd.theory:theorem6",
            "Theorem 6 with q_lo(t) replaced by 1 (ignores truncation shrinkage).",
-           _theorem6_q_lo_one, (_BR + "test_theorem6_gradient_descent",)),
+           _q_lo_one, (_BR + "test_theorem6_gradient_descent",)),
     Mutant("quantize_ties_away", "lpsgd.fast:quantize",
            "fast.quantize resolving nearest_even ties away from zero.",
            _ties_away, (_QZ + "test_fast_matches_reference_ties",
@@ -512,7 +498,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            _theorem3_schedule_without_q, (_TH + "test_theorem3_schedule_exact_quadratic",)),
     Mutant("theorem5_q_lo_one", "lpsgd.theory:theorem5",
            "Theorem 5 with q_lo replaced by 1 (rate without truncation shrinkage).",
-           _theorem5_q_lo_one, (_BR + "test_theorem5_gradient_descent",)),
+           _q_lo_one, (_BR + "test_theorem5_gradient_descent",)),
     Mutant("theorem7_without_rounding_noise", "lpsgd.theory:theorem7",
            "Theorem 7 with M' = M (the stochastic-rounding noise delta, d s^2/4 dropped).",
            _theorem7_without_rounding_noise, (_BR + "test_theorem7_stochastic_rounding",)),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.metadata
+import math
 import os
 import statistics
 import time
@@ -26,14 +27,16 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from lpsgd._validate import check_choice, check_int
 from lpsgd.formats import Format, as_format
 from lpsgd.rounding import ROUNDING_MODES, RoundingMode, rounding_mode
 
 __all__ = ["Peer", "PeerStatus", "PeerResult", "PeerReport", "PEERS", "peer_names",
-           "peer_status", "claims", "quantizer", "check_peers", "BenchRow", "BenchTable",
-           "benchmark"]
+           "peer_status", "claims", "quantizer", "check_peers", "PeerFact", "FactResult",
+           "FACTS", "check_facts", "BenchRow", "BenchTable", "benchmark"]
 
 Claim = tuple[str, str]  # (format preset name, rounding mode name)
 
@@ -95,11 +98,13 @@ class PeerReport:
     results: list[PeerResult]
     measured: list[PeerStatus]
     skipped: list[PeerStatus]
+    facts: list[FactResult] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"results": [r.as_dict() for r in self.results],
                 "measured": [dataclasses.asdict(s) for s in self.measured],
-                "skipped": [dataclasses.asdict(s) for s in self.skipped]}
+                "skipped": [dataclasses.asdict(s) for s in self.skipped],
+                "facts": [f.as_dict() for f in self.facts]}
 
     def table(self) -> str:
         """A plain-text table: peer, format, mode, checked, mismatches, kinds."""
@@ -111,6 +116,10 @@ class PeerReport:
                          f"{r.mismatches:>10}  {kinds}")
         for s in self.skipped:
             lines.append(f"skipped {s.name}: {s.note}")
+        if self.facts:
+            lines.append("")
+            lines.append("pinned facts, keyed by the peer's version:")
+            lines.extend(f.line() for f in self.facts)
         return "\n".join(lines)
 
 
@@ -335,7 +344,201 @@ def check_peers(names: Iterable[str] | None = None, *, formats: Sequence[str] | 
                 method=conf.method, checked=conf.checked, mismatches=conf.mismatches,
                 kinds=dict(conf.kinds), examples=examples_out, seconds=seconds,
                 notes=conf.notes))
-    return PeerReport(results, measured, skipped)
+    facts = [f for f in check_facts([s.name for s in measured])
+             if (keep_f is None or f.fact.format in keep_f)
+             and (keep_m is None or f.fact.rounding in keep_m)]
+    return PeerReport(results, measured, skipped, facts)
+
+
+# ----------------------------------------------------------------------------------------
+# pinned facts, keyed by the peer's version
+
+
+@dataclasses.dataclass(frozen=True)
+class PeerFact:
+    """One deterministic output of a peer, pinned for the versions where it was seen.
+
+    Attributes:
+        peer, format, rounding: the claim (a key of :data:`PEERS`, FORMATS.md names).
+        x: the float64 input.
+        got: the peer's output for ``x`` in ``versions``.
+        versions: a version specifier (``">=0.5.4,<0.7"``): where the fact holds.  A range
+            is never wider than the versions it was checked at allow: its ends are
+            checked versions (or the first release that behaves otherwise).
+        checked: the versions this fact was observed at, each by running the peer.
+        note: what the fact shows, in one sentence.
+    """
+
+    peer: str
+    format: str
+    rounding: str
+    x: float
+    got: float
+    versions: str
+    checked: tuple[str, ...]
+    note: str
+
+    def applies_to(self, version: str | None) -> bool:
+        """Whether ``version`` lies in :attr:`versions` (unknown versions never do)."""
+        if version is None:
+            return False
+        try:
+            return Version(version) in SpecifierSet(self.versions)
+        except InvalidVersion:
+            return False
+
+
+@dataclasses.dataclass(frozen=True)
+class FactResult:
+    """What the installed peer does with a pinned fact's input.
+
+    ``status`` is one of:
+
+    * ``holds``: the installed version is in the fact's range and gives ``got``;
+    * ``fails``: it is in the range and gives something else (the fact is wrong);
+    * ``fixed``: outside the range, the peer now gives the exact result;
+    * ``persists``: outside the range, the peer still gives ``got`` (the range can grow);
+    * ``changed``: outside the range, neither ``got`` nor the exact result;
+    * ``unavailable``: the peer is not installed.
+    """
+
+    fact: PeerFact
+    version: str | None
+    actual: float | None
+    want: float
+    status: str
+
+    @property
+    def ok(self) -> bool:
+        """False only when a fact fails inside its own version range."""
+        return self.status != "fails"
+
+    def as_dict(self) -> dict[str, Any]:
+        f = self.fact
+        return {"peer": f.peer, "format": f.format, "rounding": f.rounding,
+                "x": repr(f.x), "x_hex": f.x.hex(), "pinned": repr(f.got),
+                "versions": f.versions, "checked": list(f.checked), "note": f.note,
+                "installed": self.version,
+                "actual": None if self.actual is None else repr(self.actual),
+                "exact": repr(self.want), "status": self.status}
+
+    def line(self) -> str:
+        f = self.fact
+        return (f"{self.status:<11} {f.peer} {self.version or '-'} (fact for {f.versions}): "
+                f"{f.format} {f.rounding} x={f.x.hex()} -> "
+                f"{'-' if self.actual is None else float(self.actual).hex()} "
+                f"(pinned {f.got.hex()}, exact {self.want.hex()}); {f.note}")
+
+
+_H = float.fromhex
+_ML_OLD = (">=0.5.4,<0.7", ("0.5.4", "0.6.0"))
+_ML_NEW = (">=0.7", ("0.7.0",))
+_PYCHOP = ("==0.6.2", ("0.6.2",))
+_QTORCH = ("==0.3.0", ("0.3.0",))
+
+#: The pinned facts.  Each ``got`` is the peer's output, observed by running the peer at
+#: the versions in ``checked``; the exact result it is compared with comes from
+#: :func:`lpsgd.reference.quantize` when the fact is checked.
+FACTS: tuple[PeerFact, ...] = tuple(PeerFact(*row[:5], *row[5], row[6]) for row in [
+    # ml_dtypes before 0.7 converts float64 through float32 (double rounding): float32(x)
+    # = 1 + 2^-8 is a tie of bfloat16, decided to even, while x lies above the tie.
+    ("ml_dtypes", "bfloat16", "nearest_even", 1 + 2 ** -8 + 2 ** -40, 1.0, _ML_OLD,
+     "float64 is rounded through float32 first: a spurious tie goes to even"),
+    # Same at the top of float8_e4m3fn: float32(x) = 464 is the tie between X_max = 448
+    # and the first value beyond it; x itself rounds beyond X_max, to NaN.
+    ("ml_dtypes", "float8_e4m3fn", "nearest_even", _H("0x1.d000000000001p+8"), 448.0,
+     _ML_OLD, "through float32 an overflow becomes the tie below it, and 448"),
+    # From 0.7 ml_dtypes rounds float64 once: both inputs above give the exact result.
+    ("ml_dtypes", "bfloat16", "nearest_even", 1 + 2 ** -8 + 2 ** -40, 1 + 2 ** -7, _ML_NEW,
+     "float64 is rounded once, to the exact nearest value"),
+    ("ml_dtypes", "float8_e4m3fn", "nearest_even", _H("0x1.d000000000001p+8"), math.nan,
+     _ML_NEW, "float64 is rounded once: just above the last tie it overflows to NaN"),
+    # -0.0 comes back as +0.0.
+    ("pychop", "binary16", "nearest_even", -0.0, 0.0, _PYCHOP, "-0 comes back as +0"),
+    # The overflow threshold (2 - 2^-11) 2^15 = 65520 rounds to 2^16, not inf.
+    ("pychop", "binary16", "nearest_even", _H("0x1.ffep15"), _H("0x1p16"), _PYCHOP,
+     "the overflow threshold 65520 rounds to 2^16, not inf"),
+    # Inputs in [2^16, 2^17) give 0.0 instead of inf.
+    ("pychop", "binary16", "nearest_even", _H("0x1p16"), 0.0, _PYCHOP,
+     "inputs in [2^16, 2^17) give 0 instead of inf"),
+    # Just below 1/4 the binade is taken from float64 log2 (which rounds to -2):
+    # 0.249755859375 = 0x1.ff8p-3 instead of 0.2498779296875 = 0x1.ffcp-3.
+    ("pychop", "binary16", "toward_zero", _H("0x1.fffffffffffffp-3"), _H("0x1.ff8p-3"),
+     _PYCHOP, "the binade comes from a float64 log2, which rounds up just below 1/4"),
+    # Round to odd changes the representable 1.0 into 1 + 2^-10.
+    ("pychop", "binary16", "odd", 1.0, 1 + 2 ** -10, _PYCHOP,
+     "round to odd changes the representable 1.0"),
+    # Ties of negative numbers go toward zero under nearest_away: -(1 + 2^-9 + 2^-11).
+    ("pychop", "binary16", "nearest_away", -(1 + 2 ** -9 + 2 ** -11), -(1 + 2 ** -9),
+     _PYCHOP, "nearest_away sends ties of negative numbers toward zero"),
+    # Magnitudes below 1e-38 are treated as zero: up gives 0.0, not the smallest
+    # subnormal 2^-24.
+    ("pychop", "binary16", "up", _H("0x1p-1022"), 0.0, _PYCHOP,
+     "magnitudes below 1e-38 are taken as zero (up gives 0, not 2^-24)"),
+    # qtorch (CPU), "nearest": ties go away from zero, 1 + 2^-11 -> 1 + 2^-10.
+    ("qtorch", "binary16", "nearest_even", 1 + 2 ** -11, 1 + 2 ** -10, _QTORCH,
+     "'nearest' sends ties away from zero"),
+    # With fewer than 8 exponent bits there is no inf: the overflow threshold 65520
+    # rounds to 2^16, larger values saturate one binade above X_max, at
+    # (2 - 2^-10) 2^16 = 131008 for binary16, and so does inf itself.
+    ("qtorch", "binary16", "nearest_even", _H("0x1.ffep15"), _H("0x1p16"), _QTORCH,
+     "no inf below 8 exponent bits: 65520 rounds to 2^16"),
+    ("qtorch", "binary16", "nearest_even", 1e6, 131008.0, _QTORCH,
+     "large values saturate one binade above X_max, at 131008"),
+    ("qtorch", "binary16", "nearest_even", math.inf, 131008.0, _QTORCH,
+     "inf saturates at 131008"),
+    # ... and NaN becomes that maximum too.
+    ("qtorch", "float8_e4m3", "nearest_even", math.nan, 480.0, _QTORCH,
+     "NaN becomes the largest value, 480"),
+    # -0.0 comes back as +0.0.
+    ("qtorch", "binary16", "nearest_even", -0.0, 0.0, _QTORCH, "-0 comes back as +0"),
+])
+
+
+def _same_float(a: float, b: float) -> bool:
+    """Bitwise equality of two float64 values (any NaN equals any NaN)."""
+    a, b = float(a), float(b)
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return np.float64(a).view(np.int64) == np.float64(b).view(np.int64)
+
+
+def check_facts(names: Iterable[str] | None = None, *, facts: Sequence[PeerFact] = FACTS
+                ) -> list[FactResult]:
+    """Run each pinned fact's input through the installed peer and say what it does.
+
+    A fact is asserted only for the versions in its range: outside it the result says
+    whether the peer fixed the behaviour, kept it, or changed it otherwise, so a newer
+    peer that fixed a bug is reported, never mistaken for a failure.
+    """
+    from lpsgd.reference import quantize as exact
+
+    keep = set(_names(names))
+    out = []
+    loaded: dict[str, tuple[Any, PeerStatus]] = {}
+    for fact in facts:
+        if fact.peer not in keep:
+            continue
+        if fact.peer not in loaded:
+            loaded[fact.peer] = _import(fact.peer)
+        mod, status = loaded[fact.peer]
+        want = float(exact(np.array([fact.x]), fact.format, fact.rounding)[0])
+        if not status.available:
+            out.append(FactResult(fact, None, None, want, "unavailable"))
+            continue
+        fn = PEERS[fact.peer].make(mod, as_format(fact.format), rounding_mode(fact.rounding), 0)
+        with np.errstate(all="ignore"):
+            actual = float(np.asarray(fn(np.array([fact.x])), dtype=np.float64)[0])
+        if fact.applies_to(status.version):
+            verdict = "holds" if _same_float(actual, fact.got) else "fails"
+        elif _same_float(actual, fact.got):
+            verdict = "persists"
+        elif _same_float(actual, want):
+            verdict = "fixed"
+        else:
+            verdict = "changed"
+        out.append(FactResult(fact, status.version, actual, want, verdict))
+    return out
 
 
 # ----------------------------------------------------------------------------------------

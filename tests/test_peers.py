@@ -103,7 +103,6 @@ def test_numpy_casts_have_no_mismatches():
 
 
 @pytest.mark.parametrize("peer, fmt, mode", [
-    ("ml_dtypes", "bfloat16", "nearest_even"),
     ("pychop", "binary16", "nearest_even"),
     ("pychop", "float8_e5m2", "odd"),
 ])
@@ -121,57 +120,71 @@ def test_every_reported_example_replays(peer, fmt, mode):
         assert not _bits_equal(got, want)
 
 
-def _peer_and_reference(peer, fmt, mode, x):
-    pytest.importorskip(peer)
-    fn = peers.quantizer(peer, fmt, mode)
-    got = float(np.asarray(fn(np.array([x])), dtype=np.float64)[0])
-    want = float(lpsgd.reference.quantize(np.array([x]), fmt, mode)[0])
-    return got, want
+def _ml_dtypes_double_rounds() -> bool:
+    """Whether the installed ml_dtypes is in the range of the double-rounding facts."""
+    mod = pytest.importorskip("ml_dtypes")
+    return any(f.peer == "ml_dtypes" and f.got == 1.0 and f.applies_to(mod.__version__)
+               for f in peers.FACTS)
 
 
-# Deterministic facts about the installed peers (pychop 0.6.2, ml_dtypes 0.6.0, qtorch 0.3.0
-# where it is installed: it needs torch): the peer's
-# output, and the exact result it differs from.
-@pytest.mark.parametrize("peer, fmt, mode, x, got", [
-    # Conversion from float64 rounds through float32 first (double rounding): the float32
-    # value 1 + 2^-8 is a tie of bfloat16, decided to even, while x is above the tie.
-    ("ml_dtypes", "bfloat16", "nearest_even", 1 + 2 ** -8 + 2 ** -40, 1.0),
-    # Same at the top of float8_e4m3fn: float32(x) = 464 is the tie between X_max = 448
-    # and the first value beyond it; x itself rounds beyond X_max, to NaN.
-    ("ml_dtypes", "float8_e4m3fn", "nearest_even", H("0x1.d000000000001p+8"), 448.0),
-    # -0.0 comes back as +0.0.
-    ("pychop", "binary16", "nearest_even", -0.0, 0.0),
-    # The overflow threshold (2 - 2^-11) 2^15 = 65520 rounds to 2^16, not inf.
-    ("pychop", "binary16", "nearest_even", H("0x1.ffep15"), H("0x1p16")),
-    # Inputs in [2^16, 2^17) give 0.0 instead of inf.
-    ("pychop", "binary16", "nearest_even", H("0x1p16"), 0.0),
-    # Just below 1/4 the binade is taken from float64 log2 (which rounds to -2):
-    # 0.249755859375 = 0x1.ff8p-3 instead of 0.2498779296875 = 0x1.ffcp-3.
-    ("pychop", "binary16", "toward_zero", H("0x1.fffffffffffffp-3"), H("0x1.ff8p-3")),
-    # Round to odd changes the representable 1.0 into 1 + 2^-10.
-    ("pychop", "binary16", "odd", 1.0, 1 + 2 ** -10),
-    # Ties of negative numbers go toward zero under nearest_away: -(1 + 2^-9 + 2^-11).
-    ("pychop", "binary16", "nearest_away", -(1 + 2 ** -9 + 2 ** -11), -(1 + 2 ** -9)),
-    # Magnitudes below 1e-38 are treated as zero: up gives 0.0, not the smallest
-    # subnormal 2^-24.
-    ("pychop", "binary16", "up", H("0x1p-1022"), 0.0),
-    # qtorch 0.3.0 (CPU), "nearest": ties go away from zero, 1 + 2^-11 -> 1 + 2^-10.
-    ("qtorch", "binary16", "nearest_even", 1 + 2 ** -11, 1 + 2 ** -10),
-    # With fewer than 8 exponent bits there is no inf: the overflow threshold 65520
-    # rounds to 2^16, larger values saturate one binade above X_max, at
-    # (2 - 2^-10) 2^16 = 131008 for binary16, and so does inf itself.
-    ("qtorch", "binary16", "nearest_even", H("0x1.ffep15"), H("0x1p16")),
-    ("qtorch", "binary16", "nearest_even", 1e6, 131008.0),
-    ("qtorch", "binary16", "nearest_even", math.inf, 131008.0),
-    # ... and NaN becomes that maximum too.
-    ("qtorch", "float8_e4m3", "nearest_even", math.nan, 480.0),
-    # -0.0 comes back as +0.0.
-    ("qtorch", "binary16", "nearest_even", -0.0, 0.0),
-])
-def test_pinned_peer_facts(peer, fmt, mode, x, got):
-    actual, want = _peer_and_reference(peer, fmt, mode, x)
-    assert _bits_equal(actual, got), (actual, got)
-    assert not _bits_equal(actual, want)
+def test_ml_dtypes_examples_replay_or_agree():
+    """Versions that round float64 through float32 have replayable mismatches in bfloat16;
+    versions that round once have none."""
+    report = peers.check_peers(["ml_dtypes"], formats=["bfloat16"], examples=500)
+    (result,) = report.results
+    if _ml_dtypes_double_rounds():
+        assert result.mismatches > 0 and set(result.kinds) <= {"near_tie", "subnormal",
+                                                               "overflow"}
+        test_every_reported_example_replays("ml_dtypes", "bfloat16", "nearest_even")
+    else:
+        assert result.mismatches == 0 and result.checked > 100_000
+
+
+# The pinned facts live in lpsgd.peers.FACTS, each with the version range where it holds
+# and the versions it was observed at.  Inside its range a fact is asserted; outside it the
+# peer's behaviour is reported (fixed / persists / changed), never a failure.
+@pytest.mark.parametrize("fact", peers.FACTS,
+                         ids=lambda f: f"{f.peer}{f.versions}-{f.format}-{f.rounding}-{f.x!r}")
+def test_pinned_peer_facts(fact):
+    pytest.importorskip(fact.peer)
+    (result,) = peers.check_facts([fact.peer], facts=[fact])
+    assert result.status in ("holds", "fixed", "persists", "changed"), result.line()
+    if fact.applies_to(result.version):
+        assert result.status == "holds", result.line()
+    if result.status == "holds" and not _bits_equal(fact.got, result.want):
+        assert not _bits_equal(result.actual, result.want)  # a defect, not a fix
+
+
+@pytest.mark.parametrize("fact", peers.FACTS, ids=lambda f: f"{f.peer}-{f.x!r}")
+def test_fact_ranges_hold_the_versions_they_were_checked_at(fact):
+    assert fact.checked and all(fact.applies_to(v) for v in fact.checked), fact
+
+
+def test_facts_outside_their_range_are_reported_not_failed():
+    """A planted fact that numpy's float16 cast double-rounds: inside its range it fails,
+    outside it numpy's exact result is reported as fixed."""
+    version = np.__version__
+    wrong = dict(peer="numpy", format="binary16", rounding="nearest_even", x=1 + 2 ** -11,
+                 got=1 + 2 ** -10, checked=(version,), note="planted")
+    inside = peers.PeerFact(versions=f"=={version}", **wrong)
+    outside = peers.PeerFact(versions="<1", **wrong)
+    (r_in,) = peers.check_facts(["numpy"], facts=[inside])
+    (r_out,) = peers.check_facts(["numpy"], facts=[outside])
+    assert (r_in.status, r_in.ok) == ("fails", False)
+    assert (r_out.status, r_out.ok) == ("fixed", True) and r_out.actual == 1.0
+    kept = peers.PeerFact(versions="<1", **{**wrong, "got": 1.0})
+    assert peers.check_facts(["numpy"], facts=[kept])[0].status == "persists"
+    assert peers.PeerFact(versions=">=1", **wrong).applies_to(None) is False
+
+
+def test_check_peers_reports_the_facts_of_measured_peers():
+    pytest.importorskip("pychop")
+    report = peers.check_peers(["pychop"], formats=["binary16"], modes=["odd"], examples=50)
+    assert [f.fact.rounding for f in report.facts] == ["odd"]
+    row = report.as_dict()["facts"][0]
+    assert row["versions"] == "==0.6.2" and row["status"] in ("holds", "fixed", "persists",
+                                                              "changed")
+    assert "pinned facts, keyed by the peer's version" in report.table()
 
 
 def test_pinned_facts_are_found_by_check_quantizer():

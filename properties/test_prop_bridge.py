@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -65,6 +66,25 @@ def _exact_gd(lams: list[Fraction], e1: list[Fraction], mu: Fraction, fmt, round
     return gaps, grads
 
 
+@functools.lru_cache(maxsize=None)
+def _normal_grid(fmt) -> list[Fraction]:
+    """The format's positive finite values from N_min to X_max, exactly."""
+    vals = {Fraction(float(v)) for v in fmt.codes() if math.isfinite(v)}
+    return sorted(v for v in vals if fmt.n_min <= v <= fmt.x_max)
+
+
+@st.composite
+def _between_neighbours(draw, fmt):
+    """A magnitude strictly inside a gap of the normal grid (never representable): the
+    truncation a deterministic mode applies to it is a real shrinkage (rho < 1)."""
+    grid = _normal_grid(fmt)
+    assume(len(grid) >= 2)  # a format with one normal value has no gap inside [N_min, X_max]
+    i = draw(st.integers(0, len(grid) - 2))
+    u = draw(st.one_of(st.sampled_from((Fraction(1, 2), Fraction(3, 4), Fraction(7, 8))),
+                       st.integers(1, 63).map(lambda j: Fraction(j, 64))))  # dyadic: exact
+    return grid[i] + u * (grid[i + 1] - grid[i])
+
+
 @st.composite
 def _gd_case(draw):
     # A third of the draws are the regime where truncation shrinkage is largest and the
@@ -82,9 +102,8 @@ def _gd_case(draw):
     obj = draw(lst.quadratics(max_dim=4, max_condition=1.0 if hard else 64.0))
     lams = [Fraction(float(v)) for v in obj.lambdas]
     # Initial gradient components on the format's hard values (within [-X_max, X_max]).
-    if hard:  # generic values between N_min and X_max: rarely representable, so rho < 1
-        mags = st.floats(float(fmt.n_min), float(fmt.x_max))
-        g1 = [Fraction(draw(mags)) * draw(st.sampled_from((1, -1))) for _ in lams]
+    if hard:  # strictly between two neighbours in [N_min, X_max], so rho < 1 under toward_zero
+        g1 = [draw(_between_neighbours(fmt)) * draw(st.sampled_from((1, -1))) for _ in lams]
     else:
         g1 = [Fraction(draw(lst.values_for(fmt, allow_nan=False, allow_infinity=False,
                                            allow_overflow=False))) for _ in lams]

@@ -82,7 +82,8 @@ def test_verify_one_line_and_exit_status(tmp_path, capsys):
     (["--profile", "thorogh"], "Did you mean 'thorough'?"),
     (["--seed", "abc"], "Expected --seed to be an integer but got --seed='abc'"),
     (["--seed", "1.5"], "Expected --seed to be an integer but got --seed='1.5'"),
-    (["--seed", "-2"], "Expected seed >= 0 but got seed=-2"),
+    (["--seed", "-2"], "Expected --seed >= 0 but got --seed=-2"),
+    (["--seed", str(2**64)], f"Expected --seed <= {2**64 - 1} but got --seed={2**64}"),
 ])
 @pytest.mark.parametrize("command", ["report", "verify"])
 def test_bad_options_exit_two_and_write_nothing(tmp_path, monkeypatch, capsys, argv, message,
@@ -126,3 +127,4 @@ def test_help_explains_profiles(capsys):
     for name, n in EXAMPLES.items():
         assert f"{name}" in out and f"max {n} examples" in out
     assert "--seed" in out and "--out" in out and "--suite-dir" not in out
+    assert "Examples:" in out and "lpsgd report --profile dev --seed 7" in out

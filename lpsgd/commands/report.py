@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lpsgd.errors import InvalidArgument
+from lpsgd.commands._args import add_seed_option
 from lpsgd.profiles import EXAMPLES, PROFILES
 
 HELP = "run the property suite and sweeps; write a report folder (the main job)"
@@ -23,18 +23,17 @@ Profiles (Hypothesis examples per property; properties may scale this down):
   dev       max {EXAMPLES['dev']} examples, randomized from --seed; a quick look
   thorough  max {EXAMPLES['thorough']} examples, randomized from --seed; nightly runs
 
+--seed N is an integer, 0 <= N <= 2^64 - 1. Bad arguments (an unknown profile, a bad
+seed, an --out folder that exists and is not empty, or whose parent is missing or not
+writable) are reported before any work is done.
+
+Examples:
+  lpsgd report                              # ci profile, seed 0, reports/<timestamp>-ci-seed0
+  lpsgd report --profile dev --seed 7       # a quick randomized look
+  lpsgd report --profile thorough --seed 1 --out reports/nightly-1
+
 Exit status: 0 when every property holds, every mutant is refuted and fast and reference
 agree everywhere; 1 otherwise; 2 for bad arguments (nothing written)."""
-
-
-def parse_seed(text: str) -> int:
-    """The --seed value as an int (a clear error naming --seed otherwise)."""
-    try:
-        value = int(text, 10)
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"Expected --seed to be an integer but got --seed={text!r}") \
-            from None
-    return value
 
 
 def add_profile_argument(parser: argparse.ArgumentParser) -> None:
@@ -49,9 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="the report folder to create (must not exist, or be empty); "
                              "default reports/<UTC timestamp>-<profile>-seed<N>")
-    parser.add_argument("--seed", default="0", metavar="N",
-                        help="seed for Hypothesis (non-derandomized profiles) and the sweeps "
-                             "(default: 0)")
+    add_seed_option(parser, help="seed for Hypothesis (non-derandomized profiles) and the "
+                                 "sweeps (default: 0)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bars on stderr")
     # For the tests of this command: point at another suite folder / a subset of sweeps.
@@ -62,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lpsgd.report.generate import generate, validate_options
 
-    profile, seed = validate_options(args.profile, parse_seed(args.seed))
+    profile, seed = validate_options(args.profile, args.seed)
     sweeps = None
     if args.sweeps is not None:
         sweeps = [s for s in args.sweeps.split(",") if s]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lpsgd.commands.report import add_profile_argument, parse_seed
+from lpsgd.commands._args import add_seed_option
+from lpsgd.commands.report import add_profile_argument
 from lpsgd.profiles import EXAMPLES
 
 HELP = "run the property suite only (for CI): exit status and a one-line summary"
@@ -14,6 +15,11 @@ DESCRIPTION = f"""\
 Run the property suite (properties/ of this checkout) in-process with a Hypothesis
 profile, print one summary line, write nothing. Profiles: ci ({EXAMPLES['ci']} examples,
 derandomized; the default), dev ({EXAMPLES['dev']}), thorough ({EXAMPLES['thorough']}).
+--seed N (an integer, 0 <= N <= 2^64 - 1) seeds the randomized profiles.
+
+Examples:
+  lpsgd verify                        # what CI runs: ci profile, derandomized
+  lpsgd verify --profile dev --seed 3 --no-progress
 
 Exit status: 0 when every property holds and every mutant is refuted; 1 otherwise;
 2 for bad arguments."""
@@ -21,8 +27,8 @@ Exit status: 0 when every property holds and every mutant is refuted; 1 otherwis
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_argument(parser)
-    parser.add_argument("--seed", default="0", metavar="N",
-                        help="Hypothesis seed for the non-derandomized profiles (default: 0)")
+    add_seed_option(parser, help="Hypothesis seed for the non-derandomized profiles "
+                                 "(default: 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--suite-dir", default=None, help=argparse.SUPPRESS)
 
@@ -32,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from lpsgd.report.results import summarize_suite
     from lpsgd.report.suite import run_suite
 
-    profile, seed = validate_options(args.profile, parse_seed(args.seed))
+    profile, seed = validate_options(args.profile, args.seed)
     suite = run_suite(profile, seed, suite_dir=args.suite_dir, progress=not args.no_progress)
     s = summarize_suite(suite)
     counts = suite.counts()

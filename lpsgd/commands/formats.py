@@ -14,11 +14,17 @@ bits E, the stored mantissa bits M and the flags:
   s = 2^(e_min - M) (subnormal spacing), X_max (largest finite), u = 2^-(M+1)
   (unit roundoff), kind: ieee (inf and NaN), fn (no inf, one NaN code), fn_nonan.
 
-Aliases (fp16, bf16, ...) are accepted wherever a format name is.
+Wherever a command takes a format (quantize --format, bench --format), it also accepts
+an alias (fp16, bf16, half, ...; --aliases lists them and what each means, ambiguous
+ones included) and an eXmY[:flag...] spec for a custom format; lpsgd quantize --help
+describes the syntax.
 
 Examples:
   lpsgd formats
-  lpsgd formats --hex      # exact constants as hex floats"""
+  lpsgd formats --hex      # exact constants as hex floats
+  lpsgd formats --aliases  # every alias, and the preset it names (or "ambiguous: ...")
+
+Exit status: 0 on success, 2 for bad arguments."""
 
 _COLUMNS = ("name", "E", "M", "bias", "e_min", "e_max", "N_min", "s", "X_max", "u", "kind")
 
@@ -26,6 +32,8 @@ _COLUMNS = ("name", "E", "M", "bias", "e_min", "e_max", "N_min", "s", "X_max", "
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hex", action="store_true",
                         help="print N_min, s, X_max and u as exact hex floats")
+    parser.add_argument("--aliases", action="store_true",
+                        help="list the format aliases instead, with what each one means")
 
 
 def rows(hex_floats: bool = False) -> list[tuple[str, ...]]:
@@ -45,9 +53,18 @@ def rows(hex_floats: bool = False) -> list[tuple[str, ...]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    table = [_COLUMNS, *rows(args.hex)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(_COLUMNS))]
-    for r in table:
-        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
-                        enumerate(zip(r, widths))).rstrip())
+    if args.aliases:
+        from lpsgd.commands._args import alias_table
+
+        _print([("alias", "means"), *alias_table()], right=False)
+        return 0
+    _print([_COLUMNS, *rows(args.hex)], right=True)
     return 0
+
+
+def _print(table: list[tuple[str, ...]], *, right: bool) -> None:
+    """Aligned columns; the first left-aligned, the others right-aligned when ``right``."""
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for r in table:
+        print("  ".join(c.rjust(w) if i and right else c.ljust(w) for i, (c, w) in
+                        enumerate(zip(r, widths))).rstrip())

@@ -43,3 +43,16 @@ def test_profiles_do_not_depend_on_the_machine(ci_env):
 
 def test_ci_environment_gives_the_same_profiles_as_local():
     assert _profiles_in_fresh_interpreter({}) == _profiles_in_fresh_interpreter({"CI": "true"})
+
+
+def test_quick_profiles_skip_only_the_explain_phase():
+    """ci and dev skip the explain phase (it reruns a failure under tracing, most of the
+    mutant suite's time); they still shrink, so counterexamples stay minimal."""
+    from hypothesis import Phase, settings
+
+    from lpsgd.profiles import register_profiles
+
+    register_profiles()
+    for name in ("ci", "dev"):
+        assert set(settings.get_profile(name).phases) == set(Phase) - {Phase.explain}
+    assert set(settings.get_profile("thorough").phases) == set(Phase)

@@ -8,7 +8,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LOCK := .ci/constraints.txt
-EXTRAS := .[test,peers]
+EXTRAS := .[test,peers,data]
 PROFILE ?= ci
 # pytest-xdist workers: one per core.
 WORKERS ?= auto

@@ -98,6 +98,10 @@ def _monotone_case(draw):
 
 
 @given(_monotone_case())
+# Run under every profile and seed: a step where q matters (mu L = 1/4, q from 1/2 to 1);
+# the mutant with mu / q in place of mu q reverses the order of the two gaps here.
+@example(case=(DiagonalQuadratic(np.array([1.0]), w_star=np.array([0.0])), [1.0], 0.25,
+               0.5, 1.0, 3))
 def test_gap_monotone_in_q(case):
     """Noise-free quadratics with mu q L <= 1: E[F(w_k) - F*] is non-increasing in q at
     every k (exact recursion)."""

@@ -52,14 +52,36 @@ def test_ieee_overflow_rules(q, mode, x, want) -> None:
 
 
 @pytest.mark.parametrize("q", QUANTIZERS)
-@pytest.mark.parametrize("mode", ["stochastic", "stochastic_equal"])
-def test_stochastic_overflow_is_inf_beyond_xmax(q, mode) -> None:
-    x = np.array([np.nextafter(XMAX16, INF), -np.nextafter(XMAX16, INF), XMAX16])
+def test_stochastic_rounding_just_above_xmax(q) -> None:
+    """For X_max < |x| < 2^(e_max + 1) stochastic rounding picks X_max or the overflow
+    with the usual probabilities.  binary16: X_max = 65504, spacing 32 in the top binade,
+    so x = 65512 lies 8/32 = 1/4 of the way to 2^16 (which overflows to inf)."""
+    x = np.array([65512.0, -65512.0, 65536.0 + 1, XMAX16])
+    for u, want in [(0.2, [INF, -INF, INF, XMAX16]), (0.3, [XMAX16, -XMAX16, INF, XMAX16]),
+                    (0.999, [XMAX16, -XMAX16, INF, XMAX16])]:
+        assert _bits_equal(q(x, "binary16", "stochastic", uniforms=np.full(4, u)), want), u
+    for u, want in [(0.4, [INF, -INF, INF, XMAX16]), (0.6, [XMAX16, -XMAX16, INF, XMAX16])]:
+        assert _bits_equal(q(x, "binary16", "stochastic_equal", uniforms=np.full(4, u)),
+                           want), u
+    assert _bits_equal(q(x, "binary16", "stochastic", uniforms=np.full(4, 0.2),
+                         saturate=True), [XMAX16, -XMAX16, XMAX16, XMAX16])
+    # float8_e4m3fn saturates stochastic overflow: 460 (between 448 and the NaN code's
+    # 480) and 500 (between 480 and 512) give 448 whichever neighbour is drawn.
     for u in (0.0, 0.999):
-        got = q(x, "binary16", mode, uniforms=np.full(3, u))
-        assert _bits_equal(got, [INF, -INF, XMAX16])
-    got = q(x, "float8_e4m3fn", mode, uniforms=np.zeros(3))  # fn: saturate
-    assert _bits_equal(got, [448.0, -448.0, 448.0])
+        got = q(np.array([460.0, -500.0]), "float8_e4m3fn", "stochastic",
+                uniforms=np.full(2, u))
+        assert _bits_equal(got, [448.0, -448.0])
+
+
+def test_stochastic_overflow_frequency_just_above_xmax() -> None:
+    """The overflow frequency at x = 65512 is 1/4 (5 standard errors), not 1: the mean of
+    the finite results and the overflows together is unbiased up to the overflow."""
+    n = 200_000
+    got = fast.quantize(np.full(n, 65512.0), "binary16", "stochastic",
+                        rng=np.random.default_rng(3))
+    assert set(np.unique(got).tolist()) == {XMAX16, INF}
+    freq = float(np.mean(np.isinf(got)))
+    assert abs(freq - 0.25) <= 5 * math.sqrt(0.25 * 0.75 / n), freq
 
 
 @pytest.mark.parametrize("q", QUANTIZERS)

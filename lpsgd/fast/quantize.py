@@ -360,7 +360,7 @@ def _round_special(xs: np.ndarray, us: np.ndarray | None, plan: _Plan) -> np.nda
             r = np.ldexp(n + up, qe)  # exact, or inf far beyond X_max
         if not f.subnormals:
             r[r < plan.nmin] = 0.0    # flush to zero, whatever the mode
-        over = (af > plan.xmax) if mode.is_stochastic else (r > plan.xmax)
+        over = r > plan.xmax  # every mode: stochastic rounding reaches X_max from above
         if over.any():
             r[over] = _overflow_values(nf[over], plan)
         mag[fin] = r

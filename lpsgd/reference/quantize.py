@@ -12,15 +12,21 @@ rounds), so the code reads like the rules of FORMATS.md:
    a negative value that rounds to zero gives ``-0.0``).
 3. Without subnormals, a result below ``N_min`` becomes a zero of the input's sign,
    whatever the mode (the value is first rounded on the subnormal grid, then flushed).
-4. A result above ``X_max`` (deterministic modes) or an input above ``X_max``
-   (stochastic modes) overflows by the policy below.
+4. A result above ``X_max`` overflows by the policy below, in every mode.  For the
+   stochastic modes this means: for ``X_max < |x| < 2^(e_max + 1)`` the two neighbours
+   are ``X_max`` and the next value of the grid with an unbounded exponent range (which
+   overflows), chosen with the usual probabilities, so ``E[Q(x)] = x`` holds up to the
+   overflow; an earlier version overflowed every ``|x| > X_max``, which biases stochastic
+   rounding just above ``X_max``.  In formats with one NaN code (float8_e4m3fn) that next
+   value is the NaN code's ``(2 - 2^-M) 2^e_max``, not ``2^(e_max + 1)``; stochastic
+   overflow saturates there, so both choices give ``X_max``.
 
 Overflow (FORMATS.md, "Overflow, zeros, NaN"):
 
 * IEEE-like formats: the nearest modes give inf (nearest_even and nearest_away from
   ``(2 - 2^-(M+1)) 2^e_max`` on, nearest_zero only above it), ``odd`` and ``toward_zero``
   give ``X_max``, ``up`` gives +inf / ``-X_max``, ``down`` ``+X_max`` / -inf, the stochastic
-  modes give inf for every ``|x| > X_max``.  inf inputs stay inf.
+  modes give inf when they round beyond ``X_max`` (rule 4).  inf inputs stay inf.
 * fn formats (no inf): ``nearest_even`` follows ml_dtypes' casts: float8_e4m3fn-like
   formats (one NaN code) give NaN on overflow and for inf inputs; formats with no NaN
   saturate to ``+-X_max``.  Every other mode saturates to ``+-X_max``.
@@ -242,10 +248,7 @@ def _round_one(v: mpmath.mpf, neg: bool, f: Format, c: _Constants, mode: Roundin
 
     if not f.subnormals and mag < c.nmin:
         return _Result(neg, mpmath.mpf(0))  # flush to zero, whatever the mode
-    if mode.is_stochastic:
-        if a > c.xmax:
-            return _overflow(f, c, mode, neg, saturate)
-    elif mag > c.xmax:
+    if mag > c.xmax:  # every mode, stochastic ones included (rule 4)
         return _overflow(f, c, mode, neg, saturate)
     return _Result(neg, mag)
 

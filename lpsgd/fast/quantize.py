@@ -61,6 +61,7 @@ from lpsgd.reference.quantize import (
     non_float_input,
 )
 from lpsgd.rounding import RoundingMode
+from lpsgd.scaled import check_element_axis, is_scaled
 
 __all__ = ["quantize", "CHUNK"]
 
@@ -397,17 +398,21 @@ def _overflow_values(neg: np.ndarray, plan: _Plan) -> np.ndarray:
 
 def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_even", *,
              rng: np.random.Generator | None = None, uniforms: Any = None,
-             saturate: bool = False) -> np.ndarray:
+             saturate: bool = False, axis: int = -1) -> np.ndarray:
     """Round ``x`` to the format ``fmt``, bit for bit as :func:`lpsgd.reference.quantize`.
 
     Args:
         x: float64 or float32 numpy array (any shape) or scalar, or a Python float.
-        fmt: a :class:`~lpsgd.formats.Format` that fits binary64, or a preset name.
+        fmt: a :class:`~lpsgd.formats.Format` that fits binary64, or a preset name, or a
+            :class:`~lpsgd.scaled.ScaledFormat` or scaled preset name, handled by
+            :func:`lpsgd.fast.scaled.quantize_scaled`.
         rounding: one of :data:`lpsgd.rounding.ROUNDING_MODES`.
         rng: numpy Generator for the stochastic modes (draws ``rng.random(np.shape(x))``,
             in chunks that give the same numbers).
         uniforms: uniforms in [0, 1) shaped like ``x`` for the stochastic modes.
         saturate: clamp overflows and infinite inputs to ``+-X_max`` in any format.
+        axis: the block axis of a scaled format (:mod:`lpsgd.scaled`); element formats
+            accept only the default -1.
 
     Returns:
         An array of the same shape and dtype as ``x`` (float64 for Python floats; 0-d
@@ -418,6 +423,12 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
             a format wider than binary64, or a float32 input whose result float32
             cannot hold.
     """
+    if is_scaled(fmt):  # a ScaledFormat or a scaled preset name: lpsgd.fast.scaled
+        from lpsgd.fast.scaled import quantize_scaled
+
+        return quantize_scaled(x, fmt, rounding, rng=rng, uniforms=uniforms,
+                               saturate=saturate, axis=axis)
+    check_element_axis(axis)
     f, mode, saturate = check_common(fmt, rounding, saturate)
     if not f.fits_binary64:
         raise InvalidArgument(

@@ -65,6 +65,7 @@ from lpsgd._validate import check_bool
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import Format, as_format
 from lpsgd.rounding import RoundingMode, rounding_mode
+from lpsgd.scaled import check_element_axis, is_scaled
 
 __all__ = ["quantize"]
 
@@ -330,18 +331,22 @@ def check_float32_results(res64: np.ndarray) -> np.ndarray:
 
 def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_even", *,
              rng: np.random.Generator | None = None, uniforms: Any = None,
-             saturate: bool = False) -> np.ndarray:
+             saturate: bool = False, axis: int = -1) -> np.ndarray:
     """Round ``x`` to the format ``fmt`` exactly (the ground truth of lpsgd).
 
     Args:
         x: a float64 or float32 numpy array or scalar, a Python float, an mpmath mpf, or
             an object array of floats/mpf.  Integers, complex numbers and strings are
             rejected.  mpf values are used exactly (whatever their precision).
-        fmt: a :class:`~lpsgd.formats.Format` or a preset name ("binary16", ...).
+        fmt: a :class:`~lpsgd.formats.Format` or a preset name ("binary16", ...), or a
+            :class:`~lpsgd.scaled.ScaledFormat` or scaled preset name ("mxfp4_e2m1",
+            ...), handled by :func:`lpsgd.reference.scaled.quantize_scaled`.
         rounding: one of :data:`lpsgd.rounding.ROUNDING_MODES`.
         rng: numpy Generator for the stochastic modes (``u = rng.random(np.shape(x))``).
         uniforms: the uniforms in [0, 1) for the stochastic modes, shaped like ``x``.
         saturate: clamp overflows and infinite inputs to ``+-X_max`` in any format.
+        axis: the block axis of a scaled format (:mod:`lpsgd.scaled`); element formats
+            accept only the default -1.
 
     Returns:
         For formats that fit binary64: a numpy array of the input's float dtype (float64
@@ -353,6 +358,12 @@ def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_
     Raises:
         InvalidArgument: bad format/mode names, non-float input, bad randomness arguments.
     """
+    if is_scaled(fmt):  # a ScaledFormat or a scaled preset name: lpsgd.reference.scaled
+        from lpsgd.reference.scaled import quantize_scaled
+
+        return quantize_scaled(x, fmt, rounding, rng=rng, uniforms=uniforms,
+                               saturate=saturate, axis=axis)
+    check_element_axis(axis)
     f, mode, saturate = check_common(fmt, rounding, saturate)
     items, shape, dtype = _elements(x)
     u = check_randomness(mode, shape, rng, uniforms)

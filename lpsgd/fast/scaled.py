@@ -1,0 +1,203 @@
+"""The fast quantiser for scaled formats, bit for bit equal to :mod:`lpsgd.reference.scaled`.
+
+Semantics: :mod:`lpsgd.scaled`.  How it is computed (numpy, whole blocks at once):
+
+* Block maxima ``a_B`` by one reshape (a shorter last block padded with zeros, which
+  change no maximum); NaN propagates through the maximum, so ``a_B`` is NaN or inf
+  exactly for the blocks that become NaN.
+* E8M0 exponents from ``frexp`` (:func:`e8m0_exponents`): ``a_B = m 2^(E+1)`` with
+  ``m`` in ``[1/2, 1)`` exactly, also for float64 subnormals.  ``ceil`` adds one unless
+  ``m = 1/2``; ``rceil`` adds one iff ``m`` exceeds the significand ``X_f / 2^(emax_f+1)``
+  of ``X_f`` (that is ``a_B > X_f 2^(E - emax_f)``), so no logarithm is ever taken.
+* Elements: ``y = x 2^-e`` is an exact scaling unless it falls below 2^-1022 (a block
+  spanning more than a thousand binades); then it is detected (``y 2^e != x``) and those
+  few elements are rounded by the exact rational rounding of the reference.  The others
+  go through :func:`lpsgd.fast.quantize.quantize` on the element grid (``saturate=True``
+  clamps to ``X_f``; integer elements are clamped to ``127/64`` after it), with the
+  uniforms of the elements, and ``Q_f(y) 2^e`` is exact.
+* NVFP4 (E4M3 scales): the per-tensor scale is float32 arithmetic itself (a numpy
+  float32 division).  The block scales and the element roundings depend on exact
+  products and quotients (``a_B S / X_f``, ``|x_i| S / s_B``) that float64 cannot hold;
+  each is computed in float64 with a relative error below 2^-51, widened to an interval
+  ``[lo, hi]`` that surely contains the exact value (relative 2^-48, plus 2^-1000 for
+  underflow), and both ends are rounded.  Every rounding mode is, for a fixed sign and
+  uniform, a monotone function of the magnitude, so where the two ends agree that is the
+  exact result; where they differ (ties, values on the grid, and values within 2^-48 of
+  a decision point, which random data almost never hits) the exact rational rounding of
+  the reference decides.  The result ``Q_f s_B / S`` is then one IEEE division of the
+  exact ``Q_f s_B`` by the float32 ``S``: the exact value rounded once to float64.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from lpsgd.fast.quantize import quantize as _element_quantize
+from lpsgd.reference.scaled import (
+    Prepared,
+    _nearest_float32,
+    e4m3_block_scale,
+    finish,
+    prepare,
+    round_exact,
+)
+from lpsgd.rounding import RoundingMode
+from lpsgd.scaled import E4M3_SCALE, E8M0_MAX, E8M0_MIN, ScaledFormat
+
+__all__ = ["quantize_scaled", "e8m0_exponents", "tensor_scale"]
+
+#: Relative and absolute widening of the NVFP4 intervals (see the module docstring).
+_REL = 2.0 ** -48
+_ABS = 2.0 ** -1000
+
+
+def e8m0_exponents(a: np.ndarray, fmt: ScaledFormat) -> np.ndarray:
+    """E8M0 exponents (int64, clamped to [-127, 127]) of positive finite block maxima."""
+    m, ex = np.frexp(a)               # a = m 2^ex, 1/2 <= m < 1, exact
+    big = ex.astype(np.int64) - 1     # floor(log2 a)
+    if fmt.rule == "floor":
+        e = big - fmt.emax_f
+    elif fmt.rule == "ceil":
+        e = big + (m != 0.5) - fmt.emax_f
+    else:  # rceil: a <= X_f 2^(big - emax_f) iff m <= X_f / 2^(emax_f + 1)
+        sig = float(fmt.x_f / Fraction(2) ** (fmt.emax_f + 1))
+        e = big - fmt.emax_f + (m > sig)
+    return np.clip(e, E8M0_MIN, E8M0_MAX)
+
+
+def tensor_scale(a_tensor: float, fmt: ScaledFormat) -> float:
+    """The per-tensor scale S = X_s X_f / a_tensor in float32 arithmetic (1 when a_tensor
+    is 0 or not finite as a float32, or the quotient overflows)."""
+    if not np.isfinite(a_tensor):
+        return 1.0
+    with np.errstate(over="ignore"):
+        a32 = np.float32(a_tensor)
+        num = np.float32(float(_nearest_float32(fmt.tensor_numerator)))
+        if a32 == 0 or not np.isfinite(a32):
+            return 1.0
+        s = num / a32
+    return float(s) if np.isfinite(s) else 1.0
+
+
+def _blocks(a: np.ndarray, block_size: int) -> np.ndarray:
+    """Block maxima of |x| along the last axis (shape (..., n_blocks))."""
+    n = a.shape[-1]
+    nb = -(-n // block_size)
+    pad = nb * block_size - n
+    if pad:
+        a = np.concatenate([a, np.zeros(a.shape[:-1] + (pad,))], axis=-1)
+    return a.reshape(a.shape[:-1] + (nb, block_size)).max(axis=-1)
+
+
+def _spread(v: np.ndarray, block_size: int, n: int) -> np.ndarray:
+    """A per-block array broadcast to the elements (shape (..., n))."""
+    return np.repeat(v, block_size, axis=-1)[..., :n]
+
+
+def _clamp(r: np.ndarray, fmt: ScaledFormat) -> np.ndarray:
+    if fmt.kind == "int":
+        return np.copysign(np.minimum(np.abs(r), float(fmt.x_f)), r)
+    return r
+
+
+def _exact_elements(p: Prepared, idx: tuple[np.ndarray, ...], factor: np.ndarray,
+                    out: np.ndarray) -> None:
+    """Round the elements at ``idx`` exactly: y = |x| * factor (Fractions), clamped."""
+    sf = p.fmt
+    for k, pos in enumerate(zip(*idx)):
+        v = float(p.x[pos])
+        neg = bool(np.signbit(v))
+        u = None if p.u is None else float(p.u[pos])
+        g = min(round_exact(abs(Fraction(v)) * factor[k], neg, sf.grid, p.mode, u), sf.x_f)
+        out[pos] = -float(g) if neg else float(g)
+
+
+def _mx(p: Prepared) -> np.ndarray:
+    sf, x = p.fmt, p.x
+    n, size = x.shape[-1], sf.block_size
+    amax = _blocks(np.abs(x), size)
+    bad = ~np.isfinite(amax)
+    ok = ~bad & (amax != 0)
+    e = np.full(amax.shape, E8M0_MIN, dtype=np.int64)
+    e[ok] = e8m0_exponents(amax[ok], sf)
+    e_el = _spread(e, size, n)
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = np.ldexp(x, -e_el)
+        inexact = (np.ldexp(y, e_el) != x) & _spread(ok, size, n)
+    r = _element_quantize(y, sf.grid, p.mode, uniforms=p.u, saturate=True)
+    r = _clamp(r, sf)
+    if inexact.any():  # y underflowed below 2^-1022: the exact route
+        idx = np.nonzero(inexact)
+        _exact_elements(p, idx, [Fraction(2) ** -int(k) for k in e_el[idx]], r)
+    res = np.ldexp(r, e_el)
+    res[_spread(amax == 0, size, n)] = 0.0
+    res = np.copysign(res, x)
+    res[_spread(bad, size, n)] = np.nan
+    return res
+
+
+def _interval(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An interval surely holding the exact value of a float64 estimate ``v >= 0``."""
+    lo = np.maximum(v * (1 - _REL) - _ABS, 0.0)
+    return lo, v * (1 + _REL) + _ABS
+
+
+def _nv(p: Prepared) -> np.ndarray:
+    sf, x, mode = p.fmt, p.x, p.mode
+    n, size = x.shape[-1], sf.block_size
+    a = np.abs(x)
+    s = tensor_scale(float(np.max(a)), sf)
+    amax = _blocks(a, size)
+    bad = ~np.isfinite(amax)
+    ok = ~bad & (amax != 0)
+    xf = float(sf.x_f)
+    # block scales: E4M3 nearest-even of a_B S / X_f, on an interval, exact where unsure
+    sb = np.zeros(amax.shape)
+    lo, hi = _interval(amax[ok] * s / xf)
+    q_lo = _element_quantize(lo, E4M3_SCALE, "nearest_even", saturate=True)
+    q_hi = _element_quantize(hi, E4M3_SCALE, "nearest_even", saturate=True)
+    unsure = q_lo != q_hi
+    if unsure.any():
+        fs = Fraction(s)
+        q_lo[unsure] = [float(e4m3_block_scale(Fraction(float(v)), fs, sf))
+                        for v in amax[ok][unsure]]
+    sb[ok] = q_lo
+    live = _spread(sb > 0, size, n)         # blocks with elements to round
+    sb_el = _spread(sb, size, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(live, a * s / np.where(live, sb_el, 1.0), 0.0)
+    lo, hi = _interval(t)
+    zero = a == 0
+    lo[zero] = 0.0
+    hi[zero] = 0.0
+    g_lo = _clamp(_element_quantize(np.copysign(lo, x), sf.grid, mode, uniforms=p.u,
+                                    saturate=True), sf)
+    g_hi = _clamp(_element_quantize(np.copysign(hi, x), sf.grid, mode, uniforms=p.u,
+                                    saturate=True), sf)
+    unsure = (g_lo != g_hi) & live
+    if unsure.any():
+        idx = np.nonzero(unsure)
+        fs = Fraction(s)
+        _exact_elements(p, idx, [fs / Fraction(float(b)) for b in sb_el[idx]], g_lo)
+    res = np.where(live, (g_lo * sb_el) / s, 0.0)  # exact product, one rounding
+    res = np.copysign(res, x)
+    res[_spread(bad, size, n)] = np.nan
+    return res
+
+
+def quantize_scaled(x: Any, fmt: ScaledFormat | str,
+                    rounding: str | RoundingMode = "nearest_even", *,
+                    rng: np.random.Generator | None = None, uniforms: Any = None,
+                    saturate: bool = False, axis: int = -1) -> np.ndarray:
+    """Quantise ``x`` to the scaled format ``fmt``, bit for bit as the reference
+    (:func:`lpsgd.reference.scaled.quantize_scaled`, same arguments and results)."""
+    p = prepare(x, fmt, rounding, rng, uniforms, saturate, axis)
+    if p.x.size == 0:
+        return finish(np.empty(p.x.shape), p)
+    x64 = np.ascontiguousarray(p.x)
+    p = p._replace(x=x64, u=None if p.u is None else np.ascontiguousarray(p.u))
+    res = _mx(p) if p.fmt.scale == "e8m0" else _nv(p)
+    return finish(res, p)

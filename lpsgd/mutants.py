@@ -436,11 +436,41 @@ def _shrink_twice(original):
     return shrink
 
 
+
+# -- scaled-format mutants ----------------------------------------------------------------
+
+def _scale_float_log2(original):
+    """E8M0 exponents from a float64 logarithm instead of the bits: floor(log2 a_B)
+    rounds up just below a power of two (log2(2^k (1 - 2^-53)) is k in float64), and
+    rceil's a_B / X_f rounds before its logarithm."""
+    def e8m0_exponents(a, fmt):
+        a = np.asarray(a, dtype=np.float64)
+        if fmt.rule == "floor":
+            e = np.floor(np.log2(a)) - fmt.emax_f
+        elif fmt.rule == "ceil":
+            e = np.ceil(np.log2(a)) - fmt.emax_f
+        else:
+            e = np.ceil(np.log2(a / float(fmt.x_f)))
+        return np.clip(e.astype(np.int64), -127, 127)
+    return e8m0_exponents
+
+
+def _tensor_scale_float64(original):
+    """The NVFP4 per-tensor scale S = 448 X_f / a_tensor computed in float64 instead of
+    float32 arithmetic."""
+    def tensor_scale(a_tensor, fmt):
+        if not np.isfinite(a_tensor) or a_tensor == 0:
+            return 1.0
+        return float(fmt.tensor_numerator) / float(a_tensor)
+    return tensor_scale
+
+
 _TH = "test_prop_theorems::"
 _BR = "test_prop_bridge::"
 _QZ = "test_prop_quantize::"
 _MC = "test_prop_montecarlo::"
 _SL = "test_prop_slowdown::"
+_SC = "test_prop_scaled::"
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("theorem1_rate_without_q", "lpsgd.theory:theorem1",
@@ -566,4 +596,11 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("quantize_overflow_saturates_stress", "lpsgd.fast:quantize",
            "fast.quantize saturating on overflow, on the stress inputs.",
            _saturating_overflow, (_QZ + "test_fast_matches_reference_stress",)),
+    Mutant("scaled_scale_float_log2", "lpsgd.fast.scaled:e8m0_exponents",
+           "fast scaled quantiser taking E8M0 exponents from a float64 log2 (wrong just "
+           "below a power of two, and for rceil just above X_f 2^k).",
+           _scale_float_log2, (_SC + "test_scaled_fast_matches_reference",)),
+    Mutant("nvfp4_tensor_scale_float64", "lpsgd.fast.scaled:tensor_scale",
+           "fast NVFP4 quantiser computing the per-tensor scale in float64, not float32.",
+           _tensor_scale_float64, (_SC + "test_nvfp4_fast_matches_reference",)),
 ]}

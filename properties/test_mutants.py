@@ -258,6 +258,16 @@ def test_mutant_quantize_ties_away_ties(monkeypatch):
                                                          monkeypatch)
 
 
+
+def test_mutant_scaled_scale_float_log2(monkeypatch):
+    assert "test_scaled_fast_matches_reference" in _refute("scaled_scale_float_log2",
+                                                           monkeypatch)
+
+
+def test_mutant_nvfp4_tensor_scale_float64(monkeypatch):
+    assert "test_nvfp4_fast_matches_reference" in _refute("nvfp4_tensor_scale_float64",
+                                                          monkeypatch)
+
 #: Properties without a mutant of their own, and why.
 NO_WITNESS = {
     "test_floor_grows_as_precision_falls":

@@ -30,7 +30,7 @@ Scale formats and rules:
   scales ``s_B = E4M3_nearest_even(a_B S / X_f)`` (saturating at 448), decided on the
   exact product; ``Q(x)_i = Q_f(x_i S / s_B) s_B / S`` decided exactly, and the result is
   that exact value rounded once to float64 (it need not be dyadic).  A block whose
-  ``s_B`` is 0 becomes zeros (signs kept).
+  ``s_B`` is 0 becomes zeros (signs kept).  ``X_s X_f`` must be a finite float32.
 
 Special values: a block with ``a_B = 0`` gives zeros of the inputs' signs (its E8M0
 scale, reported by encode, is ``2^-127``); NaN anywhere in a block, or an infinity, makes
@@ -177,6 +177,11 @@ class ScaledFormat:
                 f"element={self.element.label} is too wide for a scaled format: expected "
                 f"an element with e_max <= {_MAX_ELEMENT_EMAX} and e_min - M >= "
                 f"{_MIN_ELEMENT_SPACING_EXP} (every scaled value a float64)")
+        if self.scale == "e4m3" and self.tensor_numerator >= PRESETS["binary32"].x_max:
+            raise InvalidArgument(
+                f"element={self.element.label} is too wide for scale='e4m3': the per-tensor "
+                f"scale's numerator 448 X_f = {float(self.tensor_numerator)!r} must be a "
+                f"finite float32")
 
     # -- derived constants ---------------------------------------------------------------
     @property

@@ -500,3 +500,70 @@ def test_reports_do_not_quote_machine_folders():
                                  "<site-packages>/mpmath/libmp/libmpf.py:1280")
     assert json_ready({"counterexample": [text]}) == {"counterexample": [scrub_paths(text)]}
     assert scrub_paths(f"pytest --rootdir {root} -q") == "pytest --rootdir . -q"
+
+
+# -- lpsgd.record.merge --------------------------------------------------------------------
+_TESTS = [  # (test position, [observations (name, observed, bound, context)], mutants)
+    (0, [("p", 1, 4, {"at": 0}), ("q", 1, 0, {"at": 0})], [("m", True, "first")]),
+    (1, [("p", 2, 4, {"at": 1}), ("r", float("nan"), 1, {"at": 1})], []),
+    (2, [("p", 2, 4, {"at": 2}), ("q", 0, 1, {"at": 2})], [("m", False, None), ("n", True, 1)]),
+    (3, [("s", 3, 4, {"at": 3}), ("p", 1, 8, {"at": 3})], [("m", True, "last")]),
+    (4, [("p", 2, 4, {"at": 4}), ("s", 3, 4, {"at": 4}), ("r", 1, 2, {"at": 4})], []),
+]
+
+
+def _record(tests, *, sequence: bool):
+    from lpsgd import record
+
+    record.reset()
+    try:
+        for position, observations, muts in tests:
+            if sequence:
+                record.set_sequence(position)
+            for name, observed, bound, context in observations:
+                record.observe(name, observed, bound, **context)
+            for name, refuted, counterexample in muts:
+                record.mutant(name, refuted, counterexample)
+        return record.snapshot(sequence=sequence)
+    finally:
+        record.reset()
+
+
+@pytest.mark.parametrize("split", [[0, 1, 0, 1, 1], [1, 0, 1, 0, 0], [0, 0, 1, 1, 0],
+                                   [1, 1, 1, 1, 1], [0, 1, 2, 0, 2]])
+def test_merge_of_worker_snapshots_is_the_one_process_snapshot(split):
+    """However the tests are shared between workers (and in whichever order their
+    snapshots arrive), the merge is what one process running them in order records:
+    examples summed, the worst ratio reached first kept with its context (ties!), +inf
+    above every finite ratio, a mutant's last record, entries in order of first record."""
+    whole = _record(_TESTS, sequence=False)
+    parts = [_record([t for t, w in zip(_TESTS, split) if w == k], sequence=True)
+             for k in sorted(set(split))]
+    from lpsgd import record
+
+    for snapshots in (parts, parts[::-1]):
+        merged = record.merge(snapshots)
+        assert merged == whole
+        assert list(merged["properties"]) == list(whole["properties"])
+        assert list(merged["mutants"]) == list(whole["mutants"])
+    assert whole["properties"]["p"]["worst_context"] == {"at": 1}  # first of the ties
+    assert whole["properties"]["q"]["worst_ratio"] is None  # +inf
+    assert whole["mutants"]["m"]["counterexample"] == "last"
+
+
+def test_merge_is_pure_and_reads_plain_snapshots():
+    from lpsgd import record
+
+    a = {"properties": {"p": {"examples": 2, "worst_ratio": 0.5, "worst_context": {"x": 1}}},
+         "mutants": {"m": {"name": "m", "refuted": True, "counterexample": None}}}
+    b = {"properties": {"p": {"examples": 3, "worst_ratio": None, "worst_context": {"x": 2}},
+                        "o": {"examples": 1, "worst_ratio": 0.25, "worst_context": {}}},
+         "mutants": {}}
+    before = json.dumps([a, b])
+    merged = record.merge([a, b])
+    assert json.dumps([a, b]) == before
+    assert merged["properties"]["p"] == {"examples": 5, "worst_ratio": None,
+                                         "worst_context": {"x": 2}}  # None: +inf, the worst
+    assert merged["properties"]["o"]["examples"] == 1
+    assert merged["mutants"] == a["mutants"]
+    assert record.merge([]) == {"properties": {}, "mutants": {}}

@@ -502,6 +502,107 @@ def test_reports_do_not_quote_machine_folders():
     assert scrub_paths(f"pytest --rootdir {root} -q") == "pytest --rootdir . -q"
 
 
+# -- pytest-xdist workers ------------------------------------------------------------------
+def _comparable(result):
+    """A suite run without what may differ between runs: durations, pytest's log and the
+    command line (which names the workers)."""
+    return ([dict(vars(o), duration=0.0) for o in result.outcomes], result.collection_errors,
+            result.record, result.counts(), result.exit_code)
+
+
+@pytest.mark.parametrize("profile", ["dev", "ci"])
+def test_workers_give_the_same_suite_result(failing_suite, profile):
+    """Two pytest-xdist workers collect the same outcomes, example counts and record
+    (worst ratios, their contexts, mutants) as one in-process run."""
+    pytest.importorskip("xdist")
+    one = run_suite(profile, 5, suite_dir=failing_suite, progress=False, workers=1)
+    two = run_suite(profile, 5, suite_dir=failing_suite, progress=False, workers=2)
+    assert "-n" not in one.args and two.args[two.args.index("-n") + 1] == "2"
+    if profile == "dev":  # the seed reaches the workers with the command line
+        assert "--hypothesis-seed=5" in two.args
+    assert _comparable(one) == _comparable(two)
+    assert list(one.record["properties"]) == list(two.record["properties"])
+    assert list(one.record["mutants"]) == list(two.record["mutants"])
+    examples = {o.name: o.examples for o in two.outcomes}
+    assert examples["test_prop_half"] == (25 if profile == "dev" else 60)
+    assert examples["test_prop_fails"] > 0
+    failed = next(o for o in two.outcomes if o.name == "test_prop_fails")
+    assert "[gw" not in failed.longrepr  # no worker line: the text is the in-process one
+    # the log is pytest's terminal output on the controller, statistics included
+    assert two.pytest_summary == _pytest_summary_of(two.log)
+    assert _logged_examples(two.log, "test_prop_half") == examples["test_prop_half"]
+
+
+def _pytest_summary_of(log: str) -> str:
+    from lpsgd.report.suite import _last_summary
+
+    return _last_summary(log)
+
+
+def test_workers_report_collection_errors_once(tmp_path):
+    pytest.importorskip("xdist")
+    suite = _write_suite(tmp_path, failing=False)
+    (suite / f"test_fakebroken_{uuid.uuid4().hex[:10]}.py").write_text("import no_such_mod\n")
+    result = run_suite("ci", 0, suite_dir=suite, progress=False, workers=2)
+    assert len(result.collection_errors) == 1 and result.counts()["error"] == 1
+    assert summarize_suite(result)["properties"]
+
+
+def test_progress_bar_advances_per_test_on_workers(passing_suite, monkeypatch):
+    pytest.importorskip("xdist")
+    import tqdm
+
+    bars = []
+
+    class Bar:
+        def __init__(self, total, **kwargs):
+            self.total, self.n = total, 0
+            bars.append(self)
+
+        def set_postfix_str(self, *args, **kwargs):
+            pass
+
+        def update(self, n):
+            self.n += n
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    result = run_suite("ci", 0, suite_dir=passing_suite, progress=True, workers=2)
+    (bar,) = bars
+    assert bar.total == bar.n == len(result.outcomes) == 7
+
+
+@pytest.mark.parametrize(("workers", "match"), [
+    (0, "Expected workers >= 1 but got workers=0"),
+    ("two", "Expected workers to be an integer or 'auto' but got workers='two'"),
+    (1.5, "Expected workers to be an integer or 'auto' but got workers=1.5"),
+    (True, "Expected workers to be an integer or 'auto' but got workers=True"),
+])
+def test_bad_workers_are_rejected_before_any_work(tmp_path, workers, match):
+    with pytest.raises(InvalidArgument, match=re.escape(match)):
+        generate("ci", 0, tmp_path / "r", progress=False, workers=workers)
+    with pytest.raises(InvalidArgument, match=re.escape(match)):
+        run_suite("ci", 0, suite_dir=tmp_path, progress=False, workers=workers)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_auto_workers_is_one_per_cpu(monkeypatch):
+    from lpsgd.report import suite
+
+    monkeypatch.setattr(suite, "cpu_count", lambda: 3)
+    assert suite.resolve_workers("auto") == (3 if suite._have_xdist() else 1)
+    assert suite.resolve_workers(" AUTO ") == suite.resolve_workers("auto")
+    monkeypatch.setattr(suite, "cpu_count", lambda: 1)
+    assert suite.resolve_workers("auto") == 1  # one CPU: in this process
+    monkeypatch.setattr(suite, "_have_xdist", lambda: False)
+    monkeypatch.setattr(suite, "cpu_count", lambda: 4)
+    assert suite.resolve_workers("auto") == 1
+    with pytest.raises(InvalidArgument, match=r"pytest-xdist to be installed .*workers=2"):
+        suite.resolve_workers(2)
+
+
 # -- lpsgd.record.merge --------------------------------------------------------------------
 _TESTS = [  # (test position, [observations (name, observed, bound, context)], mutants)
     (0, [("p", 1, 4, {"at": 0}), ("q", 1, 0, {"at": 0})], [("m", True, "first")]),

@@ -20,7 +20,7 @@ from lpsgd.profiles import PROFILES
 from lpsgd.report.output import check_destination, default_report_dir, staging
 from lpsgd.report.render import render_html, render_markdown
 from lpsgd.report.results import build_results, git_commit, git_dirty, validate_results
-from lpsgd.report.suite import checkout_root, run_suite
+from lpsgd.report.suite import checkout_root, resolve_workers, run_suite
 
 __all__ = ["Report", "generate", "canonical_command", "validate_options", "json_ready",
            "MAX_SEED"]
@@ -59,7 +59,7 @@ def validate_options(profile: object, seed: object) -> tuple[str, int]:
 def generate(profile: str = "ci", seed: int = 0, out: str | os.PathLike | None = None, *,
              suite_dir: str | os.PathLike | None = None, progress: bool = True,
              sweeps: list[str] | None = None, base: str | os.PathLike = "reports",
-             command: str | None = None) -> Report:
+             command: str | None = None, workers: int | str = 1) -> Report:
     """Run everything and write a new report folder.
 
     Args:
@@ -74,18 +74,22 @@ def generate(profile: str = "ci", seed: int = 0, out: str | os.PathLike | None =
             ``[]`` runs none (the conformance matrix is the sweep named "conformance").
         base: parent of the default folder.
         command: the command shown under "How to reproduce" (default: the canonical one).
+        workers: processes to run the property suite on: 1 (default) this one, N > 1
+            pytest-xdist workers, "auto" one per CPU; the report does not depend on it.
 
     Returns:
         The :class:`Report` (folder and results document).
 
     Raises:
-        lpsgd.errors.InvalidArgument: bad profile, seed or destination; nothing written.
+        lpsgd.errors.InvalidArgument: bad profile, seed, workers or destination; nothing
+            written.
         KeyboardInterrupt: interrupted; nothing written.
     """
     from lpsgd.report import sweeps as sweep_mod
 
     t_start = time.perf_counter()
     profile, seed = validate_options(profile, seed)
+    n_workers = resolve_workers(workers)
     names = list(sweep_mod.SWEEPS) if sweeps is None else list(sweeps)
     for name in names:
         check_choice("sweep", name, sweep_mod.SWEEPS)
@@ -99,7 +103,8 @@ def generate(profile: str = "ci", seed: int = 0, out: str | os.PathLike | None =
 
     timings: dict[str, float] = {}
     with staging(dest) as tmp:
-        suite = run_suite(profile, seed, suite_dir=suite_dir, progress=progress)
+        suite = run_suite(profile, seed, suite_dir=suite_dir, progress=progress,
+                          workers=n_workers)
         timings["suite"] = suite.duration
 
         conformance = None

@@ -8,6 +8,7 @@ nothing.  The suite is a tiny fake one (the hidden --suite-dir option), and the 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -66,6 +67,28 @@ def test_report_exit_one_on_failure(tmp_path, capsys):
     assert (out / "report.html").is_file()  # a failing run still writes its report
 
 
+@pytest.mark.parametrize("command", ["report", "verify"])
+def test_workers_one_and_two_agree(tmp_path, capsys, command):
+    """--workers 1 (in-process) and --workers 2 (pytest-xdist) print the same verdict and,
+    for report, write the same properties and mutants."""
+    pytest.importorskip("xdist")
+    suite = _suite(tmp_path, failing=True)
+    lines, docs = [], []
+    for workers in ("1", "2"):
+        out = tmp_path / f"rep{workers}"
+        extra = ["--out", str(out), "--sweeps", ""] if command == "report" else []
+        code = main([command, "--profile", "dev", "--seed", "4", "--workers", workers,
+                     "--suite-dir", str(suite), "--no-progress", *extra])
+        assert code == 1
+        lines.append(re.sub(r" in [\d.]+s", "", capsys.readouterr().out).replace(str(out), "OUT"))
+        if command == "report":
+            data = json.loads((out / "results.json").read_text())
+            docs.append([[{k: v for k, v in p.items() if k != "duration"} for p in data[key]]
+                         for key in ("properties", "mutants")])
+    assert lines[0] == lines[1] and lines[0].startswith("FAIL: 1/2 properties hold")
+    assert docs[:1] == docs[1:]
+
+
 def test_verify_one_line_and_exit_status(tmp_path, capsys):
     assert main(["verify", "--suite-dir", str(_suite(tmp_path)), "--no-progress"]) == 0
     out = capsys.readouterr().out
@@ -84,6 +107,11 @@ def test_verify_one_line_and_exit_status(tmp_path, capsys):
     (["--seed", "1.5"], "Expected --seed to be an integer but got --seed='1.5'"),
     (["--seed", "-2"], "Expected --seed >= 0 but got --seed=-2"),
     (["--seed", str(2**64)], f"Expected --seed <= {2**64 - 1} but got --seed={2**64}"),
+    (["--workers", "0"], "Expected --workers >= 1 but got --workers=0"),
+    (["--workers", "two"], "Expected --workers to be an integer or 'auto' but got "
+                           "--workers='two'"),
+    (["--workers", "1.5"], "Expected --workers to be an integer or 'auto' but got "
+                           "--workers='1.5'"),
 ])
 @pytest.mark.parametrize("command", ["report", "verify"])
 def test_bad_options_exit_two_and_write_nothing(tmp_path, monkeypatch, capsys, argv, message,
@@ -127,4 +155,5 @@ def test_help_explains_profiles(capsys):
     for name, n in EXAMPLES.items():
         assert f"{name}" in out and f"max {n} examples" in out
     assert "--seed" in out and "--out" in out and "--suite-dir" not in out
+    assert "--workers N|auto" in out
     assert "Examples:" in out and "lpsgd report --profile dev --seed 7" in out

@@ -309,3 +309,14 @@ def _bad_rows():
 def test_bad_input(call, pattern):
     with pytest.raises(InvalidArgument, match=pattern):
         call()
+
+
+def test_formats_command_lists_the_scaled_presets(capsys):
+    from lpsgd.cli import main
+
+    assert main(["formats", "--scaled"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["scaled", "element", "block", "scale", "rule", "emax_f", "X_f"]
+    assert [line.split()[0] for line in out[1:]] == scaled_preset_names()
+    nv = next(line.split() for line in out if line.startswith("nvfp4 "))
+    assert nv[1:] == ["float4_e2m1fn", "16", "e4m3", "nearest", "2", "6"]

@@ -19,9 +19,14 @@ an alias (fp16, bf16, half, ...; --aliases lists them and what each means, ambig
 ones included) and an eXmY[:flag...] spec for a custom format; lpsgd quantize --help
 describes the syntax.
 
+With --scaled it lists the scaled presets instead (blocks sharing a scale): element format,
+block size, scale format (e8m0: powers of two; e4m3: NVFP4 block scales under a float32
+per-tensor scale), scale rule (floor, ceil, rceil, nearest), emax_f and X_f.
+
 Examples:
   lpsgd formats
   lpsgd formats --hex      # exact constants as hex floats
+  lpsgd formats --scaled   # the scaled presets: element, block, scale, rule, emax_f, X_f
   lpsgd formats --aliases  # every alias, and the preset it names (or "ambiguous: ...")
 
 Exit status: 0 on success, 2 for bad arguments."""
@@ -34,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print N_min, s, X_max and u as exact hex floats")
     parser.add_argument("--aliases", action="store_true",
                         help="list the format aliases instead, with what each one means")
+    parser.add_argument("--scaled", action="store_true",
+                        help="list the scaled presets (MX, NVFP4) instead: element, block "
+                             "size, scale format, scale rule, emax_f, X_f")
 
 
 def rows(hex_floats: bool = False) -> list[tuple[str, ...]]:
@@ -52,11 +60,29 @@ def rows(hex_floats: bool = False) -> list[tuple[str, ...]]:
     return out
 
 
+_SCALED_COLUMNS = ("scaled", "element", "block", "scale", "rule", "emax_f", "X_f")
+
+
+def scaled_rows(hex_floats: bool = False) -> list[tuple[str, ...]]:
+    """The rows of the scaled presets (strings), in FORMATS.md order."""
+    from lpsgd.scaled import SCALED_PRESETS
+
+    out = []
+    for name, f in SCALED_PRESETS.items():
+        xf = float(f.x_f)
+        out.append((name, f.element.label, str(f.block_size), f.scale, f.rule,
+                    str(f.emax_f), xf.hex() if hex_floats else f"{xf:.6g}"))
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     if args.aliases:
         from lpsgd.commands._args import alias_table
 
         _print([("alias", "means"), *alias_table()], right=False)
+        return 0
+    if args.scaled:
+        _print([_SCALED_COLUMNS, *scaled_rows(args.hex)], right=True)
         return 0
     _print([_COLUMNS, *rows(args.hex)], right=True)
     return 0

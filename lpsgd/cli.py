@@ -17,7 +17,7 @@ import sys
 from lpsgd.commands._args import Parser, UsageError
 from lpsgd.errors import InvalidArgument
 
-COMMANDS = ("report", "verify", "quantize", "formats", "bench")
+COMMANDS = ("report", "verify", "quantize", "formats", "bench", "findings")
 
 
 def build_parser() -> argparse.ArgumentParser:

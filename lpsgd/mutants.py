@@ -465,12 +465,39 @@ def _tensor_scale_float64(original):
     return tensor_scale
 
 
+# -- findings mutants (lpsgd.data, lpsgd.findings) -------------------------------------------
+
+def _f_star_shifted(delta: float):
+    """lpsgd.data.solve reporting F* shifted by ``delta`` (both its float64 and mpmath
+    values): an F* that is off by 1e-6."""
+    def build(original):
+        def solve(objective):
+            s = original(objective)
+            return dataclasses.replace(s, f_star=s.f_star + delta,
+                                       f_star_mp=s.f_star_mp + mpmath.mpf(delta))
+        return solve
+    return build
+
+
+def _no_sampling_noise(original):
+    """The finite sum's sampling constants (M, M_V) dropped: minibatch noise ignored."""
+    def sampling_constants(problem, batch):
+        original(problem, batch)
+        return 0.0, 0.0
+    return sampling_constants
+
+
+#: The predicted slowdown computed without q_min (q_min = 1: no slowdown).
+_slowdown_without_q = _overriding(q_min=1)
+
+
 _TH = "test_prop_theorems::"
 _BR = "test_prop_bridge::"
 _QZ = "test_prop_quantize::"
 _MC = "test_prop_montecarlo::"
 _SL = "test_prop_slowdown::"
 _SC = "test_prop_scaled::"
+_FD = "test_prop_findings::"
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("theorem1_rate_without_q", "lpsgd.theory:theorem1",
@@ -603,4 +630,16 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("nvfp4_tensor_scale_float64", "lpsgd.fast.scaled:tensor_scale",
            "fast NVFP4 quantiser computing the per-tensor scale in float64, not float32.",
            _tensor_scale_float64, (_SC + "test_nvfp4_fast_matches_reference",)),
+    Mutant("data_f_star_high", "lpsgd.data:solve",
+           "lpsgd.data reporting F* 1e-6 above the minimum of the real problem.",
+           _f_star_shifted(1e-6), (_FD + "test_findings_f_star_certified",)),
+    Mutant("data_f_star_low", "lpsgd.data:solve",
+           "lpsgd.data reporting F* 1e-6 below the minimum, against Theorems 5 and 6.",
+           _f_star_shifted(-1e-6), (_FD + "test_findings_full_gradient_theorems_5_6",)),
+    Mutant("findings_no_sampling_noise", "lpsgd.findings:sampling_constants",
+           "The findings' Theorem 7 bound without the finite sum's sampling noise (M = 0).",
+           _no_sampling_noise, (_FD + "test_findings_theorem7_stochastic_rounding",)),
+    Mutant("findings_slowdown_without_q", "lpsgd.findings:predicted_slowdown",
+           "The findings' predicted slowdown computed without q_min (always 1).",
+           _slowdown_without_q, (_FD + "test_findings_slowdown_exact_model",)),
 ]}

@@ -268,6 +268,25 @@ def test_mutant_nvfp4_tensor_scale_float64(monkeypatch):
     assert "test_nvfp4_fast_matches_reference" in _refute("nvfp4_tensor_scale_float64",
                                                           monkeypatch)
 
+def test_mutant_data_f_star_high(monkeypatch):
+    assert "test_findings_f_star_certified" in _refute("data_f_star_high", monkeypatch)
+
+
+def test_mutant_data_f_star_low(monkeypatch):
+    assert "test_findings_full_gradient_theorems_5_6" in _refute("data_f_star_low",
+                                                                 monkeypatch)
+
+
+def test_mutant_findings_no_sampling_noise(monkeypatch):
+    assert "test_findings_theorem7_stochastic_rounding" in _refute(
+        "findings_no_sampling_noise", monkeypatch)
+
+
+def test_mutant_findings_slowdown_without_q(monkeypatch):
+    assert "test_findings_slowdown_exact_model" in _refute("findings_slowdown_without_q",
+                                                           monkeypatch)
+
+
 #: Properties without a mutant of their own, and why.
 NO_WITNESS = {
     "test_floor_grows_as_precision_falls":

@@ -539,6 +539,21 @@ def _pytest_summary_of(log: str) -> str:
     return _last_summary(log)
 
 
+def test_every_lpsgd_module_is_loaded_before_the_tests():
+    """Hypothesis draws from the constants of the local modules loaded when it generates:
+    with all of lpsgd loaded first, a test generates the same examples in any process."""
+    import pkgutil
+    import sys
+
+    import lpsgd
+    from lpsgd.report.plugin import load_lpsgd
+
+    failed = load_lpsgd()
+    names = [m.name for m in pkgutil.walk_packages(lpsgd.__path__, "lpsgd.")]
+    assert "lpsgd.report.sweeps" in names
+    assert all(n in sys.modules for n in names if n not in failed)
+
+
 def test_workers_report_collection_errors_once(tmp_path):
     pytest.importorskip("xdist")
     suite = _write_suite(tmp_path, failing=False)
@@ -668,3 +683,4 @@ def test_merge_is_pure_and_reads_plain_snapshots():
     assert merged["properties"]["o"]["examples"] == 1
     assert merged["mutants"] == a["mutants"]
     assert record.merge([]) == {"properties": {}, "mutants": {}}
+

@@ -5,6 +5,9 @@ worker (plugin objects of the controller are not sent to the workers, modules ar
 * Each test's Hypothesis example count goes into its call report's ``user_properties``
   as ``(EXAMPLES_PROPERTY, n)``, which pytest-xdist sends to the controller with the
   report.
+* Before the first test, every module of lpsgd is imported (:func:`load_lpsgd`): Hypothesis
+  draws some values from the constants of the local modules loaded at the time, and the
+  tests must generate the same examples in any process, whatever ran there before.
 * In a pytest-xdist worker, :mod:`lpsgd.record` tags what each test records with the
   test's position in the collection, and the worker's snapshot goes into
   ``config.workeroutput[RECORD_OUTPUT]`` at the end of its session; the controller reads
@@ -20,7 +23,7 @@ import pytest
 
 from lpsgd import record
 
-__all__ = ["EXAMPLES_PROPERTY", "RECORD_OUTPUT", "count_examples"]
+__all__ = ["EXAMPLES_PROPERTY", "RECORD_OUTPUT", "count_examples", "load_lpsgd"]
 
 #: ``report.user_properties`` key of the Hypothesis example count of a test.
 EXAMPLES_PROPERTY = "lpsgd_examples"
@@ -44,6 +47,38 @@ def count_examples(stats: dict[str, Any]) -> int:
 
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workeroutput")
+
+
+def load_lpsgd() -> list[str]:
+    """Import every module of the lpsgd package; return the names that failed to import
+    (e.g. for a missing optional dependency).
+
+    Hypothesis draws a share of its values from the constants in the source of the local
+    (not installed, not test) modules loaded when it generates, which for a checkout
+    installed in editable mode are lpsgd's own.  Which of them a process has imported
+    depends on what it ran before (the caller of an in-process run, or the tests that went
+    to a pytest-xdist worker earlier), so each test's examples would too; with all of
+    lpsgd loaded before the first test, they are the same in every process.
+    """
+    import importlib
+    import pkgutil
+    import warnings
+
+    import lpsgd
+
+    failed = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an import-time warning must not fail the run
+        for info in sorted(pkgutil.walk_packages(lpsgd.__path__, "lpsgd.",
+                                                 onerror=failed.append),
+                           key=lambda m: m.name):
+            if info.name.rsplit(".", 1)[-1] == "__main__":
+                continue
+            try:
+                importlib.import_module(info.name)
+            except Exception:  # an optional dependency is missing: the same everywhere
+                failed.append(info.name)
+    return failed
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
@@ -75,6 +110,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    load_lpsgd()
     if _is_worker(session.config):
         session.config.stash[_POSITIONS] = {item.nodeid: i
                                             for i, item in enumerate(session.items)}

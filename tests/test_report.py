@@ -684,3 +684,14 @@ def test_merge_is_pure_and_reads_plain_snapshots():
     assert merged["mutants"] == a["mutants"]
     assert record.merge([]) == {"properties": {}, "mutants": {}}
 
+
+def test_counterexamples_do_not_quote_object_addresses():
+    """A counterexample holding an object without a repr of its own reads the same in
+    every run (and on any worker): its address is dropped."""
+    from lpsgd.report.generate import json_ready
+
+    text = "case=(<lpsgd.objectives.DiagonalQuadratic object at 0x7f1386e4c550>, 2)"
+    assert json_ready({"c": [text]}) == {
+        "c": ["case=(<lpsgd.objectives.DiagonalQuadratic object>, 2)"]}
+    assert json_ready("0x7f13 and <built-in function abs>") == \
+        "0x7f13 and <built-in function abs>"

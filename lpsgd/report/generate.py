@@ -9,6 +9,7 @@ import datetime as _dt
 import json
 import math
 import os
+import re
 import sys
 import time
 import traceback
@@ -23,7 +24,7 @@ from lpsgd.report.results import build_results, git_commit, git_dirty, validate_
 from lpsgd.report.suite import checkout_root, resolve_workers, run_suite
 
 __all__ = ["Report", "generate", "canonical_command", "validate_options", "json_ready",
-           "MAX_SEED"]
+           "scrub_paths", "scrub_addresses", "MAX_SEED"]
 
 #: Seeds go to numpy's SeedSequence and to Hypothesis; keep them in an unsigned 64-bit range.
 MAX_SEED = 2**64 - 1
@@ -148,8 +149,9 @@ def generate(profile: str = "ci", seed: int = 0, out: str | os.PathLike | None =
 
 
 def json_ready(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays made plain, and NaN/inf floats written as
-    the strings "nan", "inf", "-inf" (strict JSON has no such numbers)."""
+    """``value`` with numpy scalars and arrays made plain, NaN/inf floats written as the
+    strings "nan", "inf", "-inf" (strict JSON has no such numbers), and strings without
+    machine folders (:func:`scrub_paths`) or object addresses (:func:`scrub_addresses`)."""
     import numpy as np
 
     if isinstance(value, dict):
@@ -163,8 +165,19 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, str):
-        return scrub_paths(value)
+        return scrub_addresses(scrub_paths(value))
     return value
+
+
+_ADDRESS = re.compile(r"(<[\w.]+ object) at 0x[0-9a-fA-F]+>")
+
+
+def scrub_addresses(text: str) -> str:
+    """``text`` with the memory addresses of default object reprs dropped
+    (``<lpsgd.objectives.DiagonalQuadratic object at 0x7f13...>`` becomes
+    ``<lpsgd.objectives.DiagonalQuadratic object>``): a counterexample quoting an object
+    must read the same in every run."""
+    return _ADDRESS.sub(r"\1>", text)
 
 
 def scrub_paths(text: str) -> str:

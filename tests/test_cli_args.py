@@ -24,6 +24,10 @@ INT_OPTIONS = {
     ("bench", "--repeat"): (1, None, []),
     ("bench", "--reference-size"): (0, None, []),
     ("bench", "--seed"): (0, MAX_SEED, []),
+    ("findings", "--runs"): (2, None, ["--no-progress"]),
+    ("findings", "--steps"): (4, None, ["--no-progress"]),
+    ("findings", "--batch"): (1, None, ["--no-progress"]),
+    ("findings", "--seed"): (0, MAX_SEED, ["--no-progress"]),
 }
 
 

@@ -28,12 +28,13 @@ def _params(fn):
 @pytest.mark.parametrize("layer", [lpsgd.fast, lpsgd.reference], ids=["fast", "reference"])
 def test_quantize_signature(layer):
     assert list(inspect.signature(layer.quantize).parameters) == [
-        "x", "fmt", "rounding", "rng", "uniforms", "saturate"]
+        "x", "fmt", "rounding", "rng", "uniforms", "saturate", "axis"]
     p = _params(layer.quantize)
     assert p["rounding"][1] == "nearest_even"
     assert p["saturate"] == (inspect.Parameter.KEYWORD_ONLY, False)
     assert p["rng"] == (inspect.Parameter.KEYWORD_ONLY, None)
     assert p["uniforms"] == (inspect.Parameter.KEYWORD_ONLY, None)
+    assert p["axis"] == (inspect.Parameter.KEYWORD_ONLY, -1)  # the block axis, scaled formats
 
 
 def test_fast_and_reference_layers_mirror_each_other():
@@ -72,7 +73,8 @@ def test_check_quantizer_signature():
 
 
 def test_every_command_of_api_md_is_registered():
-    assert set(COMMANDS) == {"report", "verify", "quantize", "formats", "bench"}
+    # the five commands of the public surface, plus findings (real data)
+    assert set(COMMANDS) == {"report", "verify", "quantize", "formats", "bench", "findings"}
     help_text = build_parser().format_help()
     for name in COMMANDS:
         assert name in help_text

@@ -21,18 +21,25 @@ fits binary64.
 from __future__ import annotations
 
 import dataclasses
+import math
 from fractions import Fraction
 
 import numpy as np
 
-from lpsgd._validate import check_bool, check_choice, check_int
+from lpsgd._validate import check_bool, check_choice, check_int, show
 from lpsgd.errors import InvalidArgument
 
 __all__ = ["Format", "PRESETS", "ALIASES", "preset", "as_format", "preset_names"]
 
-# Bounds on the parameters the package accepts at all (the exact reference handles any of
-# these; the fast path needs `fits_binary64`).
-MAX_EXP_BITS = 30
+#: Largest exponent size E accepted.  e_max and -e_min are about 2^(E-1), and the exact
+#: constants (X_max, N_min, s, ...) are powers of two times integers of up to
+#: 2^(E-1) + M + 2 bits: at E = 20 (e_max = 524287; binary256 has E = 19) each is
+#: built, compared and rounded in milliseconds.  Every extra bit doubles those sizes,
+#: and the exact arithmetic on them (Theorem 7's s^2, shrinkage profiles, the exact
+#: reference) grows at least as fast: E = 30 took seconds per constant.
+MAX_EXP_BITS = 20
+#: Largest stored mantissa size M accepted (precision 4097 bits; the exact reference
+#: works at about M bits, so its cost grows with M).
 MAX_MAN_BITS = 4096
 
 
@@ -41,9 +48,12 @@ class Format:
     """A binary floating-point format (sign bit, ``exp_bits`` exponent, ``man_bits`` mantissa).
 
     Args:
-        exp_bits: exponent bits E >= 1 (E >= 2 for IEEE-like formats, which spend the
-            all-ones exponent on inf/NaN).
-        man_bits: stored mantissa bits M >= 0 (precision p = M + 1).
+        exp_bits: exponent bits 1 <= E <= :data:`MAX_EXP_BITS` = 20 (E >= 2 for IEEE-like
+            formats, which spend the all-ones exponent on inf/NaN).  Wider exponents are
+            refused: their exact constants have millions of bits.
+        man_bits: stored mantissa bits 0 <= M <= :data:`MAX_MAN_BITS` = 4096 (precision
+            p = M + 1).  Python ints and numpy integers are accepted (converted exactly),
+            bools and floats are not.
         subnormals: gradual underflow; when False, results below N_min flush to +-0.
         inf: IEEE-like (inf and NaN in the all-ones exponent). False gives an "fn" format.
         nan: only for fn formats: True keeps one NaN code (all ones), False has no NaN.
@@ -58,10 +68,20 @@ class Format:
     name: str | None = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        check_int("exp_bits", self.exp_bits, min_value=1, max_value=MAX_EXP_BITS)
-        check_int("man_bits", self.man_bits, min_value=0, max_value=MAX_MAN_BITS)
+        # The validated values replace the given ones: numpy integers (np.int64(8),
+        # np.uint64(30)) become Python ints exactly, so no constant is computed in
+        # fixed-width numpy arithmetic (which wraps around silently), and the flags
+        # become bools.
+        set_ = object.__setattr__
+        set_(self, "exp_bits",
+             check_int("exp_bits", self.exp_bits, min_value=1, max_value=MAX_EXP_BITS))
+        set_(self, "man_bits",
+             check_int("man_bits", self.man_bits, min_value=0, max_value=MAX_MAN_BITS))
         for flag in ("subnormals", "inf", "nan"):
-            check_bool(flag, getattr(self, flag))
+            set_(self, flag, check_bool(flag, getattr(self, flag)))
+        if self.name is not None and not isinstance(self.name, str):
+            raise InvalidArgument(
+                f"Expected name to be a str or None but got name={show(self.name)}")
         if self.inf and not self.nan:
             raise InvalidArgument(
                 f"Expected nan=True for an IEEE-like format (inf=True) but got nan={self.nan!r}")
@@ -167,12 +187,29 @@ class Format:
         return self.label
 
     def float_constants(self) -> dict[str, float]:
-        """The constants as Python floats (may overflow to inf / underflow for wide formats)."""
-        return {
-            "bias": self.bias, "e_min": self.e_min, "e_max": self.e_max,
-            "n_min": float(self.n_min), "s": float(self.subnormal_spacing),
-            "x_max": float(self.x_max), "unit_roundoff": float(self.unit_roundoff),
-        }
+        """The constants as Python floats (each rounded to nearest from its exact value).
+
+        Raises InvalidArgument when a constant is outside the float64 range (above the
+        largest float64, or so small that it rounds to 0), as for wide formats such as
+        e15m112: use the exact Fraction properties (``x_max``, ``n_min``, ...) there.
+        """
+        exact = {"n_min": self.n_min, "s": self.subnormal_spacing, "x_max": self.x_max,
+                 "unit_roundoff": self.unit_roundoff}
+        out: dict[str, float] = {}
+        for key, value in exact.items():
+            log2 = value.numerator.bit_length() - value.denominator.bit_length()
+            try:
+                f = float(value) if -1100 < log2 < 1100 else (0.0 if log2 < 0 else math.inf)
+            except OverflowError:
+                f = math.inf
+            if f == 0 or math.isinf(f):
+                where = "above the largest float64" if f else "below the smallest float64"
+                raise InvalidArgument(
+                    f"{self.label} has {key} of about 2^{log2}, {where}, so float_constants() "
+                    f"cannot give it as a float; use the exact constants (Format.x_max, "
+                    f"n_min, subnormal_spacing, unit_roundoff)")
+            out[key] = f
+        return {"bias": self.bias, "e_min": self.e_min, "e_max": self.e_max, **out}
 
     # -- codes -------------------------------------------------------------------------
     def is_nan_code(self, code: int) -> bool:
@@ -191,8 +228,10 @@ class Format:
         """The float64 value of a bit pattern (sign, exponent, mantissa); NaN codes give nan.
 
         Subnormal codes of a format without subnormals decode to their subnormal value.
+        Values beyond the float64 range raise InvalidArgument (smaller ones round to
+        nearest, as a float64 cast would).
         """
-        check_int("code", code, min_value=0, max_value=2 ** self.total_bits - 1)
+        code = check_int("code", code, min_value=0, max_value=2 ** self.total_bits - 1)
         sign = -1.0 if code >> (self.exp_bits + self.man_bits) else 1.0
         ef, mf = self._fields(code)
         if self.is_nan_code(code):
@@ -201,7 +240,13 @@ class Format:
             return sign * float("inf")
         if ef == 0:
             return sign * float(mf * self.subnormal_spacing)
-        return sign * float((2 ** self.man_bits + mf) * _pow2(ef - self.bias - self.man_bits))
+        value = (2 ** self.man_bits + mf) * _pow2(ef - self.bias - self.man_bits)
+        try:
+            return sign * float(value)
+        except OverflowError:
+            raise InvalidArgument(
+                f"code={code} of {self.label} has the value {show(value)}, above the largest "
+                f"float64, so decode() cannot give it as a float") from None
 
     def encode(self, value: float) -> int:
         """The bit pattern of a representable value (signed zeros, inf and NaN included)."""
@@ -298,4 +343,4 @@ def as_format(fmt: Format | str, name: str = "fmt") -> Format:
     if isinstance(fmt, str):
         return preset(fmt)
     raise InvalidArgument(f"Expected {name} to be a Format or a preset name but got "
-                          f"{name}={fmt!r}")
+                          f"{name}={show(fmt)}")

@@ -193,7 +193,7 @@ def test_the_spec_of_a_format_resolves_back_to_it(fmt):
     ("float8_e5m2fnuz", "the presets with E=5, M=2 are: float8_e5m2"),
     ("e1m3", "--format='e1m3': Format(exp_bits=1, man_bits=3, inf=True, nan=True) has no "
              "normal numbers"),
-    ("e99m3", "--format='e99m3': Expected exp_bits <= 30 but got exp_bits=99"),
+    ("e99m3", "--format='e99m3': Expected exp_bits <= 20 but got exp_bits=99"),
     ("e0m3:fn", "--format='e0m3:fn': Expected exp_bits >= 1 but got exp_bits=0"),
 ])
 def test_bad_format_names_the_option_and_the_value(text, message):

@@ -103,3 +103,59 @@ def test_preset_names_and_aliases() -> None:
     assert as_format("bf16") is PRESETS["bfloat16"]
     with pytest.raises(InvalidArgument, match=r"Unknown format='float8_e4m3f'.*Did you mean"):
         preset("float8_e4m3f")
+
+
+# Every bad argument of Format, one row each, with the pinned message.
+@pytest.mark.parametrize("call, message", [
+    (lambda: Format(0, 3), "Expected exp_bits >= 1 but got exp_bits=0"),
+    (lambda: Format(5, -1), "Expected man_bits >= 0 but got man_bits=-1"),
+    (lambda: Format(21, 3), "Expected exp_bits <= 20 but got exp_bits=21"),
+    (lambda: Format(np.int64(100), 3), "Expected exp_bits <= 20 but got exp_bits=100"),
+    (lambda: Format(np.uint64(30), 3), "Expected exp_bits <= 20 but got exp_bits=30"),
+    (lambda: Format(5, np.uint64(10 ** 6)), "Expected man_bits <= 4096 but got man_bits=1000000"),
+    (lambda: Format(10 ** 400, 3),
+     "Expected exp_bits <= 20 but got exp_bits=1.0e+400"),
+    (lambda: Format(5.0, 3), "Expected exp_bits to be an integer but got exp_bits=5.0"),
+    (lambda: Format(True, 3), "Expected exp_bits to be an integer but got exp_bits=True"),
+    (lambda: Format(5, 2, nan=np.int64(2)), "Expected nan to be a bool but got nan=np.int64(2)"),
+    (lambda: Format(5, 2, name=123), "Expected name to be a str or None but got name=123"),
+    (lambda: Format(15, 112).float_constants(),
+     "e15m112 has n_min of about 2^-16382, below the smallest float64, so float_constants() "
+     "cannot give it as a float; use the exact constants (Format.x_max, n_min, "
+     "subnormal_spacing, unit_roundoff)"),
+    (lambda: Format(11, 50, inf=False).float_constants(),
+     "e11m50fn has x_max of about 2^1024, above the largest float64, so float_constants() "
+     "cannot give it as a float; use the exact constants (Format.x_max, n_min, "
+     "subnormal_spacing, unit_roundoff)"),
+    (lambda: Format(11, 0, inf=False, nan=False).decode(2047),
+     "code=2047 of e11m0fn_nonan has the value 1.7976931348623159e+308, above the largest "
+     "float64, so decode() cannot give it as a float"),
+])
+def test_bad_format_arguments(call, message: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        call()
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("e, m", [(np.int64(8), np.int64(100)), (5, np.uint64(30)),
+                                  (np.uint8(11), np.int16(52)), (np.int32(20), np.uint64(4096))])
+def test_numpy_integer_arguments_are_converted_exactly(e, m) -> None:
+    f, want = Format(e, m), Format(int(e), int(m))
+    assert type(f.exp_bits) is int and type(f.man_bits) is int
+    assert f == want and hash(f) == hash(want) and repr(f) == repr(want)
+    assert f.unit_roundoff == Fraction(1, 2 ** (int(m) + 1))
+    assert f.x_max == want.x_max and f.max_significand == 2 ** (int(m) + 1) - 1
+
+
+def test_widest_format_constants_are_quick() -> None:
+    # E = 20 is MAX_EXP_BITS: e_max = 2^19 - 1, the constants have about 2^19 bits.
+    f = Format(20, 4096)
+    assert f.e_max == 2 ** 19 - 1 and f.e_min == 2 - 2 ** 19
+    assert f.x_max == (2 ** 4097 - 1) * Fraction(2) ** (f.e_max - 4096)
+    assert f.subnormal_spacing == Fraction(1, 2 ** (4096 - f.e_min))
+
+
+def test_float_constants_of_a_float64_format() -> None:
+    c = preset("binary16").float_constants()
+    assert c == {"bias": 15, "e_min": -14, "e_max": 15, "n_min": H("0x1p-14"),
+                 "s": H("0x1p-24"), "x_max": 65504.0, "unit_roundoff": H("0x1p-11")}

@@ -106,6 +106,14 @@ def _rows():
         lambda q, x: q(np.array([1.0, 2], dtype=object), "binary16"),
         r"Expected every element of x to be a float or an mpmath mpf but got 2 of type int",
         ("reference",))
+    add("ragged nested list", lambda q, x: q([[1.0], [1.0, 2.0]], "binary16"),
+        r"but got x=\[\[1.0\], \[1.0, 2.0\]\], which numpy cannot turn into an array \(rows "
+        r"of different lengths, or an element that is not a float64\)$")
+    add("ragged nested list, scalar row", lambda q, x: q([1.0, [2.0, 3.0]], "binary16"),
+        r"but got x=\[1.0, \[2.0, 3.0\]\], which numpy cannot turn into an array")
+    add("numpy integer format arguments are exact",
+        lambda q, x: q(x, Format(np.int64(5), np.uint64(60))),
+        r"fmt=e5m60 \(exp_bits=5, man_bits=60\) does not fit binary64", ("fast",))
     add("float32 result out of float32 range",
         lambda q, x: q(np.array([np.finfo(np.float32).max]), Format(9, 10), "up"),
         r"is not representable in float32")

@@ -58,6 +58,7 @@ from lpsgd.reference.quantize import (
     check_common,
     check_float32_results,
     check_randomness,
+    input_array,
     non_float_input,
 )
 from lpsgd.rounding import RoundingMode
@@ -125,7 +126,7 @@ def _check_input(x: Any) -> np.ndarray:
     if isinstance(x, np.ndarray):
         arr = x
     elif isinstance(x, float | np.floating | list | tuple):
-        arr = np.asarray(x)
+        arr = input_array(x, fast=True)
     else:
         raise non_float_input(x, fast=True)
     if arr.dtype not in _FLOAT_DTYPES:

@@ -61,7 +61,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from lpsgd._validate import check_bool
+from lpsgd._validate import check_bool, show
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import Format, as_format
 from lpsgd.rounding import RoundingMode, rounding_mode
@@ -78,8 +78,7 @@ _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 def _short(value: Any) -> str:
     """repr of a value, cut short for big arrays (messages must stay readable)."""
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return show(value)
 
 
 def check_common(fmt: Format | str, rounding: str | RoundingMode,
@@ -117,7 +116,7 @@ def check_randomness(mode: RoundingMode, shape: tuple[int, ...], rng: object,
         return None
     if isinstance(uniforms, bool | np.bool_):
         raise InvalidArgument(f"Expected uniforms to be floats in [0, 1) but got "
-                              f"uniforms={uniforms!r}")
+                              f"uniforms={show(uniforms)}")
     u = np.asarray(uniforms)
     if u.dtype not in _FLOAT_DTYPES:
         raise InvalidArgument(f"Expected uniforms to be a float64 or float32 array but got "
@@ -133,11 +132,34 @@ def check_randomness(mode: RoundingMode, shape: tuple[int, ...], rng: object,
     return u.astype(np.float64, copy=False)
 
 
-def non_float_input(x: object, *, fast: bool) -> InvalidArgument:
-    """The error for an input that is not a float64/float32 value or array."""
-    what = ("a float64 or float32 numpy array or scalar, or a Python float" if fast else
+def _what(fast: bool) -> str:
+    return ("a float64 or float32 numpy array or scalar, or a Python float" if fast else
             "a float64 or float32 numpy array or scalar, a Python float, an mpmath mpf, "
             "or an object array of those")
+
+
+def input_array(x: list | tuple | np.ndarray | np.floating | float, *,
+                fast: bool) -> np.ndarray:
+    """``numpy.asarray(x)``, with InvalidArgument for what numpy cannot turn into an array.
+
+    Ragged nested lists (``[[1.0], [1.0, 2.0]]``), nesting deeper than numpy allows and
+    integers too large for a float64 (``[1.0, 10**400]``) make numpy raise its own
+    ValueError or OverflowError; both quantisers report them as a bad ``x`` instead.
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        raise InvalidArgument(
+            f"Expected x to be {_what(fast)} but got x={_short(x)}, which numpy cannot turn "
+            f"into an array (rows of different lengths, or an element that is not a "
+            f"float64)") from None
+
+
+def non_float_input(x: object, *, fast: bool) -> InvalidArgument:
+    """The error for an input that is not a float64/float32 value or array."""
+    what = _what(fast)
     extra = "; object arrays and mpf values: use lpsgd.reference.quantize" if fast else ""
     dtype = getattr(x, "dtype", None)
     kind = f" of dtype {dtype}" if dtype is not None else f" of type {type(x).__name__}"
@@ -277,7 +299,7 @@ def _elements(x: object) -> tuple[list[object], tuple[int, ...], np.dtype | None
             raise non_float_input(x, fast=False)
         return [x], (), dt
     if isinstance(x, np.ndarray | list | tuple):
-        arr = np.asarray(x) if not isinstance(x, list | tuple) else np.array(x)
+        arr = input_array(x, fast=False)
         if arr.dtype in _FLOAT_DTYPES:
             return list(arr.reshape(-1)), arr.shape, arr.dtype
         if arr.dtype == object:
@@ -289,7 +311,7 @@ def _elements(x: object) -> tuple[list[object], tuple[int, ...], np.dtype | None
                 if not ok:
                     raise InvalidArgument(
                         f"Expected every element of x to be a float or an mpmath mpf but got "
-                        f"{item!r} of type {type(item).__name__} in x={_short(x)}")
+                        f"{show(item)} of type {type(item).__name__} in x={_short(x)}")
             return items, arr.shape, None
     raise non_float_input(x, fast=False)
 

@@ -56,7 +56,7 @@ from typing import Any, Callable
 import mpmath
 import numpy as np
 
-from lpsgd._validate import check_real
+from lpsgd._validate import check_real, show
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import Format, as_format
 from lpsgd.rounding import RoundingMode, rounding_mode
@@ -81,8 +81,8 @@ class ShrinkageProfile:
         """inf of Q(x)/x over t <= |x| <= X_max (exact), for 0 < t <= X_max."""
         t = _as_fraction("t", t)
         if t <= 0 or t > self.fmt.x_max:
-            raise InvalidArgument(f"Expected 0 < t <= X_max={float(self.fmt.x_max)!r} for "
-                                  f"{self.fmt.label} but got t={float(t)!r}")
+            raise InvalidArgument(f"Expected 0 < t <= X_max={_text(self.fmt.x_max)} for "
+                                  f"{self.fmt.label} but got t={_text(t)}")
         return self._q_lo(t)
 
     def quantum(self, x: Any) -> Fraction:
@@ -95,8 +95,8 @@ class ShrinkageProfile:
         a = abs(_as_fraction("x", x))
         f = self.fmt
         if a > f.x_max:
-            raise InvalidArgument(f"Expected |x| <= X_max={float(f.x_max)!r} but got "
-                                  f"x={float(x)!r}")
+            raise InvalidArgument(f"Expected |x| <= X_max={_text(f.x_max)} but got "
+                                  f"x={_text(x)}")
         if a == 0:
             return f.subnormal_spacing
         if not f.subnormals and a < f.n_min:
@@ -114,6 +114,15 @@ class ShrinkageProfile:
 
 
 # -- exact grid helpers -------------------------------------------------------------------
+
+def _text(v: Fraction) -> str:
+    """A value in messages: its nearest float64, or (beyond float64) 17 digits."""
+    try:
+        f = float(v)
+    except OverflowError:
+        f = math.inf
+    return repr(f) if math.isfinite(f) and (f != 0 or v == 0) else show(v)
+
 
 def _as_fraction(name: str, v: Any) -> Fraction:
     if isinstance(v, Fraction):

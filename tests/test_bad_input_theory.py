@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pytest
 
 import lpsgd.theory as theory
+from lpsgd._validate import show
 from lpsgd.errors import AssumptionError, InvalidArgument
 from lpsgd.formats import Format
 
@@ -69,6 +71,21 @@ CASES = [
      "Expected q_min to be a real number but got q_min=True"),
     ("theorem1", T1, dict(k=2.0), I, "Expected k to be an integer but got k=2.0"),
     ("theorem1", T1, dict(mu=0.3, k="2"), I, "Expected k to be an integer but got k='2'"),
+    # Theorem 1: arguments too large to compute with exactly and fast (MAX_EXPONENT)
+    ("theorem1", T1, dict(c=mpmath.mpf(2) ** -1000000), I,
+     "Expected c to be 0 or of magnitude in [2^-32768, 2^32768] but got "
+     "c=mpf('1.0100340591980302e-301030') (about 2^-1000000)"),
+    ("theorem1", T1, dict(c=Fraction(1, 2 ** 1000000)), I,
+     "Expected c to be 0 or of magnitude in [2^-32768, 2^32768] but got "
+     "c=1.0100340591980302e-301030 (about 2^-1000000)"),
+    ("theorem1", T1, dict(k=2 ** 40000), I,
+     "Expected k to be 0 or of magnitude in [2^-32768, 2^32768] but got "
+     "k=1.5842603725730787e+12041 (about 2^40000)"),
+    ("theorem1", T1, dict(gap=Fraction(3 ** 30000, 7 ** 20000)), I,
+     "Expected gap to be a ratio of integers of at most 2^32768 (in lowest terms) but got "
+     "gap=4.7516156573825018e-2589 (numerator of 47549 bits, denominator of 56148 bits)"),
+    ("theorem1", T1, dict(L=10 ** 5000), A,
+     "theorem1: stepsize mu=0.25 exceeds 1/(L*M_G)=1.0e-5000 (L=1.0e+5000, M_G=1+M_V=1)"),
     # Theorem 2
     ("theorem2", T2, dict(beta=2.0), A,
      "theorem2: beta=2.0 must exceed 1/(c*q_min)=2 (c=1.0, q_min=0.5)"),
@@ -138,6 +155,16 @@ CASES = [
      "theorem7: fmt=e4m3_nosub flushes subnormals to zero, so stochastic rounding is "
      "biased below N_min and Theorem 7 does not apply"),
     ("theorem7", T7, dict(M=-1.0), A, "theorem7: (A2) variance constant M=-1.0 must be >= 0"),
+    ("theorem7", T7, dict(M=mpmath.mpf("1e-301030")), I,
+     "Expected M to be 0 or of magnitude in [2^-32768, 2^32768] but got "
+     "M=mpf('9.9999999999999995e-301031') (about 2^-1000001)"),
+    ("theorem4", T4, dict(mus=[0.125, mpmath.mpf("1e-100000")]), I,
+     "Expected mus[1] to be 0 or of magnitude in [2^-32768, 2^32768] but got "
+     "mus[1]=mpf('9.9999999999999997e-100001') (about 2^-332193)"),
+    ("theorem6", T6, dict(q_lo=-1e58, L=1e308, c=10 ** 400), A,
+     "theorem6: (A3) strong convexity c=1.0e+400 exceeds the smoothness constant L=1e+308 "
+     "(an L-smooth c-strongly convex F has c <= L)"),
+    ("theorem6", T6, dict(d=10 ** 5000, k=0), A, "theorem6: iteration k=0 must be >= 1"),
     ("theorem7", T7, dict(fmt="float8_e4m3fnx"), I,
      "Unknown format='float8_e4m3fnx'; valid values are: "),
     ("theorem7", T7, dict(fmt=8), I,
@@ -181,7 +208,7 @@ CASES = [
 
 
 def _ids():
-    return [f"{fn}-{','.join(f'{k}={v!r}' for k, v in change.items())}"[:80]
+    return [f"{fn}-{','.join(f'{k}={show(v)}' for k, v in change.items())}"[:80]
             for fn, _, change, _, _ in CASES]
 
 
@@ -214,3 +241,19 @@ def test_invalid_argument_is_raised_before_any_assumption():
     # k is malformed and mu inadmissible: the malformed argument is reported.
     with pytest.raises(InvalidArgument, match=re.escape("k=2.0")):
         theory.theorem1(**dict(T1, mu=0.3, k=2.0))
+
+
+def test_float_of_a_bound_beyond_float64_is_inf():
+    # The exact bound 1.88e308 exceeds the largest float64: float() gives inf, as float()
+    # of a huge mpf does (float() of the Fraction alone raises OverflowError).
+    b = theory.theorem2(**dict(T2, M=1e308))
+    assert b.exact > Fraction(np.finfo(np.float64).max)
+    assert float(b) == float("inf")
+    assert float(theory.theorem6(**dict(T6, d=10 ** 400, gap=0.0))) == float("inf")
+
+
+def test_holds_after_many_steps_is_fast():
+    # r^(k-1) ~ 2^-(4.4e8): compared by magnitude, never built as an exact rational.
+    b = theory.theorem5(L=1.0, c=1.0, mu=0.125, q_lo=0.5, q_hi=2.0, gap=3.0, k=4_689_230_595)
+    assert b.exact is None and float(b) == 0.0
+    assert b.holds(0.0) and b.holds(-1.0) and not b.holds(1e-300)

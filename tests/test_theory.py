@@ -447,7 +447,8 @@ def test_slowdown_ratio_tends_to_the_asymptotic_ratio(mu, q):
     kw = dict(L=1, c=1, M=0, M_V=0, M_q=0, mu=mu, q_min=q, q_max=q, gap=1)
     Ls = theory.asymptotic_slowdown(mu=mu, c=1, q_min=q)
     errors = []
-    for eps in (F(1, 10 ** 10), F(1, 10 ** 100), F(1, 10 ** 1000), F(1, 10 ** 10000)):
+    # (10^-9000: the arguments' size limit, lpsgd._validate.MAX_EXPONENT, is 2^-32768)
+    for eps in (F(1, 10 ** 10), F(1, 10 ** 100), F(1, 10 ** 1000), F(1, 10 ** 9000)):
         ratio = theory.slowdown_ratio(**kw, eps=eps)
         K1 = theory.iterations_to_eps(**dict(kw, q_min=1, q_max=1), eps=eps)
         err = abs(mpmath.mpf(ratio.numerator) / ratio.denominator - Ls)

@@ -5,7 +5,9 @@ Each theorem is a function of the theorem's symbols (keyword-only) returning a
 into an mpmath mpf), the assumptions it checked with their numbers, and a citation.
 Arguments that are not numbers (or NaN) raise :class:`lpsgd.errors.InvalidArgument`;
 numbers that break an assumption raise :class:`lpsgd.errors.AssumptionError` naming it,
-and no bound is returned.
+and no bound is returned.  Arguments too large to compute with exactly and fast (as
+p/q in lowest terms, ``|p|`` or ``q`` above ``2^MAX_EXPONENT`` = 2^32768, such as
+``c = 2**-40000`` or ``k = 2**40000``) raise InvalidArgument too.
 
 * Shrinkage model (section 2): :func:`theorem1`, :func:`theorem2`, :func:`theorem3`,
   :func:`theorem4`, and the schedule-aware :func:`theorem1_schedule`,

@@ -9,6 +9,12 @@ carries more bits), so ``Bound.value`` is the correctly rounded right-hand side 
 rationals would exceed :data:`EXACT_BITS_LIMIT` bits are evaluated instead in mpmath at
 a working precision with ample guard bits (``Bound.exact`` is then None); no mpmath
 global precision is ever assigned.
+
+Sizes: every argument, as p/q in lowest terms, must have ``|p|, q <= 2^MAX_EXPONENT``
+(:data:`lpsgd._validate.MAX_EXPONENT` = 2^15: nonzero magnitudes in [2^-32768, 2^32768],
+every float64 and binary128 value included), integer arguments too (``k <= 2^32768``);
+larger ones raise InvalidArgument naming the argument, so that no bound takes more than
+a fraction of a second.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ import mpmath
 import numpy as np
 from mpmath import libmp
 
-from lpsgd._validate import check_int, check_real
+from lpsgd._validate import MAX_EXPONENT, check_exact_size, check_int, check_real, nstr
+from lpsgd._validate import show as _show
 from lpsgd.errors import AssumptionError, InvalidArgument
 
-__all__ = ["Bound", "PRECISION", "EXACT_BITS_LIMIT", "BCN2018", "PAPER"]
+__all__ = ["Bound", "PRECISION", "EXACT_BITS_LIMIT", "MAX_EXPONENT", "BCN2018", "PAPER"]
 
 #: Bits of ``Bound.value`` (at least; inputs with longer mantissas raise it).
 PRECISION = 256
@@ -65,22 +72,56 @@ class Bound:
 
     def __float__(self) -> float:
         # Fraction -> float is correctly rounded; mpf -> float rounds to nearest too.
+        # Beyond the float64 range the result is +-inf, as float() of a huge mpf gives
+        # (float() of a huge Fraction would raise OverflowError instead).
         if self.exact is not None:
-            return float(self.exact)
+            try:
+                return float(self.exact)
+            except OverflowError:
+                return math.inf if self.exact > 0 else -math.inf
         return float(self.value)
 
     def holds(self, observed: object, *, rtol: float = 0.0) -> bool:
         """Whether ``observed <= value * (1 + rtol)`` (exactly, for exact observations)."""
         check_real("rtol", rtol, min_value=0)
-        obs = to_fraction(check_real("observed", observed, allow_inf=True))
+        check_exact_size("rtol", rtol)
+        check_real("observed", observed, allow_inf=True)
+        check_exact_size("observed", observed)
+        obs = to_fraction(observed)
         if obs is None:
             return observed < 0
-        target = self.exact if self.exact is not None else to_fraction(self.value)
-        return obs <= target * (1 + to_fraction(rtol))
+        scale = 1 + to_fraction(rtol)
+        if self.exact is not None:
+            return obs <= self.exact * scale
+        # value = man 2^exp: after a long run 2^exp can be 2^-(10^9); compare the
+        # magnitudes first, so the exact rational is built only when they are close
+        # (and then it is no larger than the observation and rtol themselves).
+        man, exp = self.value.man_exp
+        return _le_scaled(obs, Fraction(man) * scale, exp)
 
     def __repr__(self) -> str:
-        return (f"Bound({self.theorem}: {self.kind} {mpmath.nstr(self.value, 17)}, "
+        return (f"Bound({self.theorem}: {self.kind} {nstr(self.value)}, "
                 f"{len(self.assumptions)} assumptions)")
+
+
+def _le_scaled(x: Fraction, t: Fraction, exp: int) -> bool:
+    """``x <= t 2^exp``, exactly, without building 2^exp when the sides are far apart."""
+    if t == 0:
+        return x <= 0
+    if x == 0:
+        return t > 0
+    if (x < 0) != (t < 0):
+        return x < 0
+    lx, lt = value_log2(abs(x)), value_log2(abs(t)) + exp  # each log2 to within 1
+    if lx + 2 < lt:
+        return x > 0  # |x| < |t| 2^exp
+    if lx > lt + 2:
+        return x < 0
+    return x <= t * _pow2(exp)
+
+
+def _pow2(e: int) -> Fraction:
+    return Fraction(1 << e) if e >= 0 else Fraction(1, 1 << -e)
 
 
 # -- exact conversions ------------------------------------------------------------------
@@ -108,8 +149,24 @@ def to_fraction(value: Any) -> Fraction | None:
 
 
 def to_mpf(value: Fraction, prec: int) -> mpmath.mpf:
-    """``value`` rounded once to nearest (ties to even) into an mpf of ``prec`` bits."""
-    raw = libmp.from_rational(value.numerator, value.denominator, prec, libmp.round_nearest)
+    """``value`` rounded once to nearest (ties to even) into an mpf of ``prec`` bits.
+
+    One integer division to ``prec + 3`` bits plus a sticky bit decides the rounding
+    exactly; mpmath's own rational conversion first normalises the numerator and the
+    denominator exactly, which takes seconds for denominators of a million bits.
+    """
+    p, q = value.numerator, value.denominator
+    if p == 0:
+        return mpmath.mp.make_mpf(libmp.fzero)
+    neg, p = p < 0, abs(p)
+    if q & (q - 1) == 0:  # dyadic: exact as it stands
+        tz = (p & -p).bit_length() - 1
+        man, exp = p >> tz, tz - (q.bit_length() - 1)
+    else:
+        shift = prec + 3 - (p.bit_length() - q.bit_length())
+        quo, rem = divmod(p << shift, q) if shift >= 0 else divmod(p, q << -shift)
+        man, exp = (quo << 1) | (rem != 0), -shift - 1  # >= prec + 2 bits, sticky last
+    raw = libmp.from_man_exp(-man if neg else man, exp, prec, libmp.round_nearest)
     return mpmath.mp.make_mpf(raw)
 
 
@@ -124,10 +181,10 @@ def show(value: Any) -> str:
         # Huge numerators or denominators are shown by their nearest float instead.
         return str(value) if bits(value) <= 256 else num(value)
     if isinstance(value, mpmath.mpf):
-        return mpmath.nstr(value, 17)
+        return nstr(value)
     if isinstance(value, np.floating):
         return repr(float(value))
-    return repr(value)
+    return _show(value)
 
 
 def num(value: Fraction | None) -> str:
@@ -136,10 +193,13 @@ def num(value: Fraction | None) -> str:
         return "inf"
     if value.denominator == 1 and abs(value.numerator) < 10 ** 15:
         return str(value.numerator)
-    f = float(value) if -1023 < value_log2(value) < 1024 else math.inf
+    try:
+        f = float(value) if -1023 < value_log2(value) < 1024 else math.inf
+    except OverflowError:  # just below 2^1024, rounding up to it
+        f = math.inf
     if f != 0 and math.isfinite(f):
         return repr(f)
-    return mpmath.nstr(to_mpf(value, 64), 17)
+    return nstr(to_mpf(value, 64))
 
 
 def value_log2(value: Fraction) -> int:
@@ -169,6 +229,7 @@ class Checker:
 
     def real(self, name: str, value: Any, *, allow_inf: bool = False) -> Fraction | None:
         check_real(name, value, allow_inf=allow_inf)
+        check_exact_size(name, value)
         q = to_fraction(value)
         self._track(q)
         self.shown[name] = show(value)
@@ -176,22 +237,24 @@ class Checker:
 
     def integer(self, name: str, value: Any) -> int:
         n = check_int(name, value)
-        self.shown[name] = str(n)
+        check_exact_size(name, n)
+        self.shown[name] = show(n)
         return n
 
     def sequence(self, name: str, values: Any, *, allow_empty: bool = False) -> list[Fraction]:
         if isinstance(values, str | bytes) or not isinstance(values, Iterable | np.ndarray):
             raise InvalidArgument(
-                f"Expected {name} to be a sequence of real numbers but got {name}={values!r}")
+                f"Expected {name} to be a sequence of real numbers but got {name}={show(values)}")
         if isinstance(values, np.ndarray) and values.ndim != 1:
             raise InvalidArgument(f"Expected {name} to be one-dimensional but got "
                                   f"{name} with shape {values.shape}")
         items = list(values)
         if not items and not allow_empty:
-            raise InvalidArgument(f"Expected {name} to be non-empty but got {name}={values!r}")
+            raise InvalidArgument(f"Expected {name} to be non-empty but got {name}={show(values)}")
         out = []
         for i, v in enumerate(items):
             check_real(f"{name}[{i}]", v)
+            check_exact_size(f"{name}[{i}]", v)
             q = to_fraction(v)
             self._track(q)
             out.append(q)
@@ -216,8 +279,8 @@ class Checker:
                      f"{what} {name}={s} must be >= 0")
 
     def at_least_one(self, name: str, value: int, what: str) -> None:
-        self.require(value >= 1, f"{what} {name}={value} >= 1",
-                     f"{what} {name}={value} must be >= 1")
+        s = self.shown[name]
+        self.require(value >= 1, f"{what} {name}={s} >= 1", f"{what} {name}={s} must be >= 1")
 
     def smoothness(self, L: Fraction) -> None:
         self.positive("L", L, "(A1) smoothness constant")

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from lpsgd import theory as _exact
+from lpsgd._validate import show
 from lpsgd.errors import AssumptionError, InvalidArgument
 
 __all__ = ["theorem1", "theorem2", "theorem3", "theorem4", "theorem5", "theorem6",
@@ -35,7 +36,7 @@ def _steps(theorem: str, name: str, value, what: str) -> np.ndarray:
     arr = np.asarray(value)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise InvalidArgument(
-            f"Expected {name} to be an integer or an integer array but got {name}={value!r}")
+            f"Expected {name} to be an integer or an integer array but got {name}={show(value)}")
     if arr.size and arr.min() < 1:
         raise AssumptionError(f"{theorem}: {what} {name}={int(arr.min())} must be >= 1")
     return arr.astype(np.float64)

@@ -261,4 +261,9 @@ def format_shrinkage(fmt: Format | str, rounding: str | RoundingMode,
     from lpsgd import shrinkage  # imported late: the module is optional at import time
 
     prof = shrinkage.profile(fmt_, mode.value)
+    floor = Fraction(fmt_.subnormal_spacing) / 4
+    if isinstance(t, mpmath.mpf) and mpmath.mag(t) < fmt_.e_min - fmt_.man_bits - 4:
+        # Far below every switch point of rho (all at multiples of s/2): q_lo(t) equals
+        # q_lo(s/4) there, and the exact value of an mpf such as 2^-(10^12) is never built.
+        return prof.q_lo(floor), prof.q_hi
     return prof.q_lo(to_fraction(t)), prof.q_hi

@@ -58,10 +58,17 @@ def _count(r: Fraction, amplitude: Fraction, eps: Fraction) -> int:
     if r == 0:
         return 2
     rho = eps / amplitude
-    with mpmath.workprec(128):
-        guess = mpmath.log(mpmath.mpf(rho.numerator) / rho.denominator) / mpmath.log(
-            mpmath.mpf(r.numerator) / r.denominator)
-        n = max(int(mpmath.ceil(guess)), 1)
+    # n ~ log(rho) / log1p(-(1 - r)); log1p keeps r = 1 - 2^-128 apart from 1, and a
+    # second pass at more bits than n has makes the guess exact to within a step or
+    # two, so the exact loops below run at most a few times.
+    x = 1 - r
+    prec = 128
+    for _ in range(2):
+        with mpmath.workprec(prec):
+            guess = mpmath.log(mpmath.mpf(rho.numerator) / rho.denominator) / mpmath.log1p(
+                -mpmath.mpf(x.numerator) / x.denominator)
+            n = max(int(mpmath.ceil(guess)), 1)
+        prec = 128 + n.bit_length()
     while n > 1 and _pow_le(r, n - 1, rho):
         n -= 1
     while not _pow_le(r, n, rho):

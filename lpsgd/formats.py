@@ -324,23 +324,45 @@ ALIASES: dict[str, str] = {"fp16": "binary16", "float16": "binary16", "fp32": "b
 
 
 def preset_names(*, aliases: bool = True) -> list[str]:
-    return list(PRESETS) + (list(ALIASES) if aliases else [])
+    """Element presets, then the scaled presets (MX, NVFP4), then the aliases."""
+    from lpsgd.scaled import SCALED_PRESETS  # lazy: lpsgd.scaled imports this module
+
+    return list(PRESETS) + list(SCALED_PRESETS) + (list(ALIASES) if aliases else [])
 
 
-def preset(name: str) -> Format:
-    """The preset Format called ``name`` (FORMATS.md names, plus aliases such as fp16).
+def preset(name: str):
+    """The preset called ``name`` (element formats, plus aliases such as fp16).
 
-    Unknown names raise InvalidArgument listing the valid names and the closest one.
+    Scaled preset names (mxfp8_e4m3, ..., mxint8, nvfp4) return a
+    :class:`lpsgd.scaled.ScaledFormat`.  Unknown names raise InvalidArgument listing the
+    valid names and the closest one.
     """
     name = check_choice("format", name, preset_names())
+    from lpsgd.scaled import SCALED_PRESETS
+
+    if name in SCALED_PRESETS:
+        return SCALED_PRESETS[name]
     return PRESETS[ALIASES.get(name, name)]
 
 
 def as_format(fmt: Format | str, name: str = "fmt") -> Format:
-    """Accept a Format or a preset name."""
+    """Accept a Format or an element preset name (a scaled name is refused here: callers
+    of this function need an element format)."""
     if isinstance(fmt, Format):
         return fmt
     if isinstance(fmt, str):
-        return preset(fmt)
+        f = preset(fmt)
+        if not isinstance(f, Format):
+            raise InvalidArgument(f"Expected {name} to be an element format but got the "
+                                  f"scaled format {name}={fmt!r}")
+        return f
     raise InvalidArgument(f"Expected {name} to be a Format or a preset name but got "
                           f"{name}={show(fmt)}")
+
+
+def __getattr__(attr: str):
+    if attr == "ScaledFormat":  # lpsgd.formats.ScaledFormat, beside Format
+        from lpsgd.scaled import ScaledFormat
+
+        return ScaledFormat
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -218,6 +218,33 @@ def _overflow(f: Format, c: _Constants, mode: RoundingMode, neg: bool,
 _HALF = mpmath.mpf(0.5)
 
 
+def rounds_up(mode: RoundingMode, n: int, frac, neg: bool, u, half) -> bool:
+    """Whether ``mode`` takes the upper neighbour ``n + 1`` (in magnitude) of a value
+    ``(n + frac)`` spacings from zero, ``0 <= frac < 1`` exact; ``u`` the uniform of the
+    stochastic modes and ``half`` one half, both of the type of ``frac`` (mpf or
+    Fraction), so every comparison is exact.  The one description of the modes used by
+    the exact element and scaled quantisers."""
+    if frac == 0:
+        return False
+    if mode is RoundingMode.NEAREST_EVEN:
+        return frac > half or (frac == half and n % 2 == 1)
+    if mode is RoundingMode.NEAREST_AWAY:
+        return frac >= half
+    if mode is RoundingMode.NEAREST_ZERO:
+        return frac > half
+    if mode is RoundingMode.TOWARD_ZERO:
+        return False
+    if mode is RoundingMode.UP:
+        return not neg
+    if mode is RoundingMode.DOWN:
+        return neg
+    if mode is RoundingMode.ODD:
+        return n % 2 == 0
+    if mode is RoundingMode.STOCHASTIC:
+        return u < frac
+    return u < half  # STOCHASTIC_EQUAL
+
+
 def _round_one(v: mpmath.mpf, neg: bool, f: Format, c: _Constants, mode: RoundingMode,
                u: float | None, saturate: bool) -> _Result:
     """Round one exact value ``v`` (mpf; ``neg`` carries the sign, also of zeros/NaN).
@@ -247,26 +274,8 @@ def _round_one(v: mpmath.mpf, neg: bool, f: Format, c: _Constants, mode: Roundin
         y = mpmath.ldexp(a, -qe)   # |x| / q, exact (a power-of-two scaling)
         n = int(mpmath.floor(y))
         frac = y - n               # exact fraction of the spacing, in [0, 1)
-    if frac == 0:
-        up = False
-    elif mode is RoundingMode.NEAREST_EVEN:
-        up = frac > _HALF or (frac == _HALF and n % 2 == 1)
-    elif mode is RoundingMode.NEAREST_AWAY:
-        up = frac >= _HALF
-    elif mode is RoundingMode.NEAREST_ZERO:
-        up = frac > _HALF
-    elif mode is RoundingMode.TOWARD_ZERO:
-        up = False
-    elif mode is RoundingMode.UP:
-        up = not neg
-    elif mode is RoundingMode.DOWN:
-        up = neg
-    elif mode is RoundingMode.ODD:
-        up = n % 2 == 0
-    elif mode is RoundingMode.STOCHASTIC:
-        up = mpmath.mpf(u) < frac   # u is a float64: exact at c.prec >= 53 bits
-    else:  # STOCHASTIC_EQUAL
-        up = mpmath.mpf(u) < _HALF
+    # u is a float64: exact as an mpf at c.prec >= 53 bits
+    up = rounds_up(mode, n, frac, neg, None if u is None else mpmath.mpf(u), _HALF)
     mag = mpmath.ldexp(n + int(up), qe)  # n + 1 <= 2^(M+1) fits c.prec: exact
 
     if not f.subnormals and mag < c.nmin:

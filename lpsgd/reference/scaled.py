@@ -39,7 +39,7 @@ import numpy as np
 from lpsgd._validate import check_bool
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import PRESETS, Format
-from lpsgd.reference.quantize import check_float32_results, check_randomness
+from lpsgd.reference.quantize import check_float32_results, check_randomness, rounds_up
 from lpsgd.rounding import RoundingMode, rounding_mode
 from lpsgd.scaled import (
     E4M3_SCALE,
@@ -147,26 +147,7 @@ def round_exact(y: Fraction, neg: bool, f: Format, mode: RoundingMode,
     t = y / _pow2(qe)
     n = t.numerator // t.denominator
     frac = t - n
-    if frac == 0:
-        up = False
-    elif mode is RoundingMode.NEAREST_EVEN:
-        up = frac > _HALF or (frac == _HALF and n % 2 == 1)
-    elif mode is RoundingMode.NEAREST_AWAY:
-        up = frac >= _HALF
-    elif mode is RoundingMode.NEAREST_ZERO:
-        up = frac > _HALF
-    elif mode is RoundingMode.TOWARD_ZERO:
-        up = False
-    elif mode is RoundingMode.UP:
-        up = not neg
-    elif mode is RoundingMode.DOWN:
-        up = neg
-    elif mode is RoundingMode.ODD:
-        up = n % 2 == 0
-    elif mode is RoundingMode.STOCHASTIC:
-        up = Fraction(u) < frac
-    else:  # STOCHASTIC_EQUAL
-        up = Fraction(u) < _HALF
+    up = rounds_up(mode, n, frac, neg, None if u is None else Fraction(u), _HALF)
     mag = (n + int(up)) * _pow2(qe)
     if not f.subnormals and mag < f.n_min:
         return Fraction(0)  # flush to zero, whatever the mode

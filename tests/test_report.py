@@ -77,6 +77,17 @@ def test_mutant_floor():
 '''
 
 
+SEEDED = '''
+from hypothesis import given, strategies as st
+from lpsgd import record
+
+
+@given(st.floats(0, 1))
+def test_prop_seeded(x):
+    record.observe("test_prop_seeded", (x * 1e6) % 1.0, 1.0, x=x)
+'''
+
+
 def _write_suite(root: Path, *, failing: bool) -> Path:
     token = uuid.uuid4().hex[:10]
     suite = root / f"suite_{token}"
@@ -447,6 +458,10 @@ def test_same_seed_same_results(passing_suite, tmp_path, tiny_sweeps):
                  for p in rep.results["properties"]],
                 [{k: v for k, v in m.items() if k not in strip} for m in rep.results["mutants"]])
 
+    # The worst x/2 of test_prop_half is often x = 1, the bound Hypothesis tries (and one
+    # of the constants it draws from lpsgd's source) under any seed; the fractional part of
+    # a scaled draw peaks at a value only the seed decides.
+    (passing_suite / f"test_fakeseed_{uuid.uuid4().hex[:10]}.py").write_text(SEEDED)
     a = generate("dev", 123, tmp_path / "a", suite_dir=passing_suite, progress=False)
     b = generate("dev", 123, tmp_path / "b", suite_dir=passing_suite, progress=False)
     c = generate("dev", 124, tmp_path / "c", suite_dir=passing_suite, progress=False)

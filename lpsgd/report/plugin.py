@@ -12,7 +12,9 @@ worker (plugin objects of the controller are not sent to the workers, modules ar
   test's position in the collection, and the worker's snapshot goes into
   ``config.workeroutput[RECORD_OUTPUT]`` at the end of its session; the controller reads
   it in ``pytest_testnodedown`` and merges the workers' snapshots with
-  :func:`lpsgd.record.merge`, in the order one process would have run the tests.
+  :func:`lpsgd.record.merge`, in the order one process would have run the tests.  (What
+  a suite would record outside any test, e.g. when a module is imported, every worker
+  records; the suite records only inside tests.)
 """
 
 from __future__ import annotations

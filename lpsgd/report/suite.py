@@ -28,14 +28,14 @@ import pytest
 
 from lpsgd import record
 from lpsgd._validate import check_choice, check_int
-from lpsgd.report.plugin import EXAMPLES_PROPERTY, RECORD_OUTPUT
-
-#: The plugin module loaded (``-p``) where the tests run.
-PLUGIN = "lpsgd.report.plugin"
 from lpsgd.profiles import PROFILES
+from lpsgd.report.plugin import EXAMPLES_PROPERTY, RECORD_OUTPUT
 
 __all__ = ["TestOutcome", "SuiteResult", "run_suite", "default_suite_dir", "checkout_root",
            "resolve_workers", "cpu_count", "MUTANT_FILE", "MUTANT_PREFIX"]
+
+#: The plugin module loaded (``-p``) where the tests run: here, or in every worker.
+PLUGIN = "lpsgd.report.plugin"
 
 #: Mutant tests live in this file and are named ``test_mutant_<name>`` (interfaces.md).
 MUTANT_FILE = "test_mutants.py"
@@ -103,10 +103,12 @@ class _Collector:
     """pytest plugin of the controlling process: per-test outcome, duration, Hypothesis
     counts, the workers' records, progress bar.
 
-    It sees only reports, never items, so it works the same whether the tests run in this
-    process or on pytest-xdist workers (where collection and runs happen in the workers:
-    the test ids arrive with ``pytest_xdist_node_collection_finished``, the reports with
-    ``pytest_runtest_logreport``, each worker's record with ``pytest_testnodedown``).
+    Apart from the list of tests, it reads only reports, so it works the same whether the
+    tests run in this process or on pytest-xdist workers, where the controller collects
+    and runs nothing: the test ids arrive with ``pytest_xdist_node_collection_finished``,
+    the reports (example counts in their ``user_properties``) with
+    ``pytest_runtest_logreport``, each worker's record with ``pytest_testnodedown``.  A
+    worker that crashes sends no record; xdist reports its test as failed.
     """
 
     def __init__(self, progress: Any | None) -> None:

@@ -180,6 +180,8 @@ def test_the_spec_of_a_format_resolves_back_to_it(fmt):
 @pytest.mark.parametrize(("text", "message"), [
     ("fp17", "Unknown --format='fp17'; expected a preset (binary64, "),
     ("fp17", "Did you mean 'fp16'?"),
+    ("nvfp4", "Expected --format to be an element format but got --format='nvfp4', a scaled "
+              "format"),
     ("", "Expected --format to be a format name but got --format=''"),
     ("e5m7x", "Unknown --format='e5m7x': 'x' after e5m7; flags go after a colon"),
     ("e5m7fn", "write e5m7:fn (one NaN code) or e5m7:fn_nonan (no NaN)"),

@@ -279,6 +279,14 @@ def resolve_format(text: str, option: str = "--format"):
     base, *flags = text.strip().split(":")
     candidates = _candidates(base, shown)
     if not candidates:
+        from lpsgd.scaled import SCALED_PRESETS
+
+        if base.strip() in SCALED_PRESETS:  # a block format: not one value at a time
+            raise InvalidArgument(
+                f"Expected {option} to be an element format but got {shown}, a scaled "
+                f"format (blocks of values share a scale); quantise arrays with it through "
+                f"lpsgd.fast.quantize or lpsgd.reference.quantize (lpsgd formats --scaled "
+                f"lists them)")
         raise _unknown(text.strip(), shown)
     changes: dict = {}
     for flag in flags:

@@ -14,6 +14,8 @@ p/q in lowest terms, ``|p|`` or ``q`` above ``2^MAX_EXPONENT`` = 2^32768, such a
   :func:`theorem3_schedule`.
 * Formats (section 5): :func:`theorem5`, :func:`theorem6`, :func:`theorem7`, with the
   bridges :func:`format_shrinkage` and :func:`stochastic_rounding_constants`.
+* Block-scaled formats (section 7): :func:`theorem8`, :func:`theorem9` and the constants
+  of a scale rule, :func:`scaled_constants`.
 * Slowdown (section 3): :func:`iterations_to_eps`, :func:`slowdown_ratio`,
   :func:`asymptotic_slowdown`.
 """
@@ -21,13 +23,15 @@ p/q in lowest terms, ``|p|`` or ``q`` above ``2^MAX_EXPONENT`` = 2^32768, such a
 from lpsgd.theory._core import EXACT_BITS_LIMIT, PRECISION, Bound
 from lpsgd.theory.formats_bridge import (format_shrinkage, stochastic_rounding_constants,
                                          theorem5, theorem6, theorem7)
+from lpsgd.theory.scaled_model import ScaledConstants, scaled_constants, theorem8, theorem9
 from lpsgd.theory.shrinkage_model import (theorem1, theorem1_schedule, theorem2, theorem3,
                                           theorem3_schedule, theorem4)
 from lpsgd.theory.slowdown import asymptotic_slowdown, iterations_to_eps, slowdown_ratio
 
 __all__ = ["Bound", "PRECISION", "EXACT_BITS_LIMIT",
            "theorem1", "theorem2", "theorem3", "theorem4", "theorem5", "theorem6",
-           "theorem7", "theorem1_schedule", "theorem3_schedule",
+           "theorem7", "theorem8", "theorem9", "scaled_constants", "ScaledConstants",
+           "theorem1_schedule", "theorem3_schedule",
            "format_shrinkage", "stochastic_rounding_constants",
            "iterations_to_eps", "slowdown_ratio", "asymptotic_slowdown", "fast"]
 

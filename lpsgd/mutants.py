@@ -315,6 +315,109 @@ def _theorem7_without_rounding_noise(original):
     return theorem7
 
 
+def _with_terms(bound: Any, value: Fraction, theorem: str, **terms: Fraction) -> Any:
+    """A copy of a Bound with a different value and some terms replaced (exact values
+    shown as 256-bit mpf, like the originals)."""
+    out = _with_value(bound, value, theorem)
+    with mpmath.workprec(256):
+        shown = {k: mpmath.mpf(v.numerator) / v.denominator for k, v in terms.items()}
+    if not hasattr(out, "terms"):
+        return out
+    return dataclasses.replace(out, terms={**out.terms, **shown})
+
+
+def _theorem8_value(kw: dict, q_eff: Fraction, floor_den: Fraction) -> Fraction:
+    """F_t + r^(k-1) (gap - F_t), r = 1 - mu c q_eff, F_t = d t^2 4^-127 / (2 c floor_den)."""
+    c, mu, t, gap = map(_q, (kw["c"], kw["mu"], kw["t"], kw["gap"]))
+    floor = int(kw["d"]) * t * t / Fraction(4) ** 127 / (2 * c * floor_den)
+    r = 1 - mu * c * q_eff
+    return floor + r ** (int(kw["k"]) - 1) * (gap - floor)
+
+
+def _theorem8_without_clipping(original):
+    """Theorem 8 with q_lo(t) from the element's rounding alone under floor (the clipping
+    of block maxima in (X_f, 2^(emax_f+1)) to X_f ignored)."""
+    def theorem8(**kw):
+        from lpsgd.scaled import as_scaled_format
+        from lpsgd.theory import scaled_constants
+
+        b = original(**kw)
+        fmt = as_scaled_format(kw["fmt"])
+        if fmt.rule != "floor":
+            return b
+        consts = scaled_constants(fmt, kw["rounding"])
+        t = _q(kw["t"])
+        q_lo = consts._profile.q_lo(t) if t <= fmt.x_f else Fraction(1)
+        loss = fmt.block_size * t * t * consts.kappa ** 2
+        q_eff = q_lo * (1 - loss)
+        return _with_terms(b, _theorem8_value(kw, q_eff, 1 - loss), "theorem8",
+                           q_lo=q_lo, q_eff=q_eff, rate=1 - _q(kw["mu"]) * _q(kw["c"]) * q_eff)
+    return theorem8
+
+
+def _theorem8_without_loss(original):
+    """Theorem 8 with loss(t) dropped: q_eff = q_lo(t), F_t = d t^2 4^-127 / (2c), and no
+    loss(t) < 1 requirement (claims the scale costs nothing)."""
+    def theorem8(**kw):
+        from lpsgd.errors import AssumptionError
+        from lpsgd.scaled import as_scaled_format
+        from lpsgd.theory import scaled_constants
+
+        try:
+            b = original(**kw)
+        except AssumptionError as exc:
+            if "loss(t)" not in str(exc):
+                raise
+            b = None
+            fmt = as_scaled_format(kw["fmt"])
+            consts = scaled_constants(fmt, kw["rounding"])
+            q_hi = consts.q_hi
+            if (consts.q_lo(kw["t"]) == 0 or not isinstance(q_hi, Fraction)
+                    or _q(kw["mu"]) > 1 / (_q(kw["L"]) * q_hi)):
+                raise
+        fmt = as_scaled_format(kw["fmt"])
+        q_lo = scaled_constants(fmt, kw["rounding"]).q_lo(kw["t"])
+        return _with_terms(b, _theorem8_value(kw, q_lo, Fraction(1)), "theorem8",
+                           q_lo=q_lo, q_eff=q_lo, loss=Fraction(0))
+    return theorem8
+
+
+def _theorem9_on_floor(original):
+    """Theorem 9 applied to a floor-scaled format: the refusal skipped (ceil's constants,
+    whose kappa = 2^(1-emax_f) is twice floor's, so delta is if anything larger)."""
+    def theorem9(**kw):
+        from lpsgd.scaled import as_scaled_format
+
+        fmt = as_scaled_format(kw["fmt"])
+        if fmt.scale == "e8m0" and fmt.rule == "floor":
+            kw = {**kw, "fmt": dataclasses.replace(fmt, rule="ceil")}
+        return original(**kw)
+    return theorem9
+
+
+def _theorem9_delta_without_scale(original):
+    """Theorem 9 with delta = 4^-m / 4: the scale-induced relative noise n_B s_f^2
+    kappa^2 / 4 dropped (so larger stepsizes are admitted too)."""
+    def theorem9(**kw):
+        from lpsgd.errors import AssumptionError
+        from lpsgd.scaled import as_scaled_format
+
+        mu = _q(kw["mu"])
+        b = original(**{**kw, "mu": mu / 2 ** 60})  # every other check of the original
+        fmt = as_scaled_format(kw["fmt"])
+        grid = fmt.grid
+        delta = Fraction(1, 4 * 4 ** grid.man_bits)
+        s_f = Fraction(grid.subnormal_spacing)
+        M1 = (1 + delta) * _q(kw["M"]) + int(kw["d"]) * s_f * s_f / Fraction(4) ** 128
+        MG1 = (1 + delta) * (1 + _q(kw["M_V"]))
+        if mu > 1 / (_q(kw["L"]) * MG1):
+            raise AssumptionError(f"theorem9: stepsize mu={kw['mu']!r} exceeds 1/(L*M_G')")
+        value = _theorem1_value(L=kw["L"], c=kw["c"], M=M1, M_q=0, mu=mu, q_min=1, q_max=1,
+                                gap=kw["gap"], k=kw["k"])
+        return _with_terms(b, value, "theorem9", delta=delta, M_prime=M1, M_G_prime=MG1)
+    return theorem9
+
+
 # -- quantiser mutants --------------------------------------------------------------------
 
 def _finite_in_range(x: Any, fmt: Any) -> np.ndarray:
@@ -498,6 +601,7 @@ _MC = "test_prop_montecarlo::"
 _SL = "test_prop_slowdown::"
 _SC = "test_prop_scaled::"
 _FD = "test_prop_findings::"
+_S8 = "test_prop_scaled_theorems::"
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("theorem1_rate_without_q", "lpsgd.theory:theorem1",
@@ -642,4 +746,19 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("findings_slowdown_without_q", "lpsgd.findings:predicted_slowdown",
            "The findings' predicted slowdown computed without q_min (always 1).",
            _slowdown_without_q, (_FD + "test_findings_slowdown_exact_model",)),
+    Mutant("theorem8_without_clipping", "lpsgd.theory:theorem8",
+           "Theorem 8 with q_lo(t) from the element rounding alone under floor (the "
+           "clipping of block maxima to X_f ignored).",
+           _theorem8_without_clipping, (_S8 + "test_theorem8_step_certificate",)),
+    Mutant("theorem8_without_loss", "lpsgd.theory:theorem8",
+           "Theorem 8 with loss(t) dropped (q_eff = q_lo(t), no loss(t) < 1 check): claims "
+           "the block scale costs nothing.",
+           _theorem8_without_loss, (_S8 + "test_theorem8_gradient_descent",)),
+    Mutant("theorem9_on_floor", "lpsgd.theory:theorem9",
+           "Theorem 9 applied to a floor-scaled format, where clipped block maxima make Q "
+           "biased.",
+           _theorem9_on_floor, (_S8 + "test_theorem9_quantiser_moments",)),
+    Mutant("theorem9_delta_without_scale", "lpsgd.theory:theorem9",
+           "Theorem 9 with delta = 4^-m / 4 (the scale-induced relative noise dropped).",
+           _theorem9_delta_without_scale, (_S8 + "test_theorem9_stochastic_rounding",)),
 ]}

@@ -268,6 +268,24 @@ def test_mutant_nvfp4_tensor_scale_float64(monkeypatch):
     assert "test_nvfp4_fast_matches_reference" in _refute("nvfp4_tensor_scale_float64",
                                                           monkeypatch)
 
+
+def test_mutant_theorem8_without_clipping(monkeypatch):
+    assert "test_theorem8_step_certificate" in _refute("theorem8_without_clipping",
+                                                       monkeypatch)
+
+
+def test_mutant_theorem8_without_loss(monkeypatch):
+    assert "test_theorem8_gradient_descent" in _refute("theorem8_without_loss", monkeypatch)
+
+
+def test_mutant_theorem9_on_floor(monkeypatch):
+    assert "biased" in _refute("theorem9_on_floor", monkeypatch)
+
+
+def test_mutant_theorem9_delta_without_scale(monkeypatch):
+    assert "test_theorem9_stochastic_rounding" in _refute("theorem9_delta_without_scale",
+                                                          monkeypatch)
+
 def test_mutant_data_f_star_high(monkeypatch):
     assert "test_findings_f_star_certified" in _refute("data_f_star_high", monkeypatch)
 

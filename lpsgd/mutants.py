@@ -347,7 +347,7 @@ def _theorem8_without_clipping(original):
             return b
         consts = scaled_constants(fmt, kw["rounding"])
         t = _q(kw["t"])
-        q_lo = consts._profile.q_lo(t) if t <= fmt.x_f else Fraction(1)
+        q_lo = consts.element_q_lo(t)
         loss = fmt.block_size * t * t * consts.kappa ** 2
         q_eff = q_lo * (1 - loss)
         return _with_terms(b, _theorem8_value(kw, q_eff, 1 - loss), "theorem8",

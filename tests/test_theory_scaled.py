@@ -38,6 +38,7 @@ def test_q_lo_floor_is_capped_by_clipping():
     # clipping caps q_lo at 448/512 = 7/8 whatever t.
     c = theory.scaled_constants("mxfp8_e4m3", "nearest_even")
     assert c.q_lo(F(1)) == F(7, 8) and c.q_lo(F(500)) == F(7, 8)
+    assert c.element_q_lo(F(1)) == F(16, 17) and c.element_q_lo(F(500)) == 1
     r = theory.scaled_constants("mxfp8_e4m3_rceil", "nearest_even")
     assert r.q_lo(F(1)) == F(16, 17) and r.q_lo(F(448)) == 1
     # E2M1 toward_zero: y -> 1.5^- rounds to 1 (2/3); floor's cap 6/8 is above it.
@@ -139,3 +140,29 @@ def test_theorem9_refusals():
         theory.theorem9(**dict(BASE9, fmt="nvfp4"))
     with pytest.raises(AssumptionError, match="M=-1"):
         theory.theorem9(**dict(BASE9, M=-1))
+
+
+def test_int8_floor_clipping():
+    # mxint8: emax_f = 0, X_f = 127/64, floor Y = 2: a block maximum in (127/64, 2) is
+    # clamped, so q_lo <= 127/128
+    c = theory.scaled_constants("mxint8", "nearest_even")
+    assert (c.kappa, c.Y, c.clip) == (1, 2, F(127, 128))
+    assert c.q_lo(F(1)) <= F(127, 128)
+
+
+def test_theorem9_flush_to_zero_element_refused():
+    from lpsgd.formats import Format
+
+    fmt = ScaledFormat(Format(4, 3, subnormals=False), block_size=8, rule="rceil")
+    with pytest.raises(AssumptionError, match="flushes subnormals"):
+        theory.theorem9(**dict(BASE9, fmt=fmt))
+
+
+def test_theorem8_t_at_Y():
+    kw = {**BASE8, "fmt": ScaledFormat("float4_e2m1fn", block_size=1, rule="ceil"),
+          "t": F(4, 3) + F(1, 3), "mu": F(1, 2)}
+    # ceil: Y = 4 attained, loss(t) = t^2/4 < 1 needs t < 2
+    b = theory.theorem8(**kw)
+    assert float(b.terms["loss"]) == float(F(5, 3) ** 2 / 4)
+    with pytest.raises(AssumptionError, match="loss"):
+        theory.theorem8(**{**kw, "t": 2})

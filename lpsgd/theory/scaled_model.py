@@ -72,6 +72,14 @@ class ScaledConstants:
     q_hi: Fraction | float
     _profile: object = dataclasses.field(repr=False, compare=False, default=None)
 
+    def element_q_lo(self, t: Real) -> Fraction:
+        """``inf rho_f(y)`` over ``t <= y <= X_f``: the element's rounding alone, no
+        clipping (for ``t > X_f``: 1)."""
+        tq = to_fraction(t)
+        if tq is None or tq <= 0:
+            raise InvalidArgument(f"Expected t > 0 but got t={t!r}")
+        return self._profile.q_lo(tq) if tq <= self.fmt.x_f else Fraction(1)
+
     def q_lo(self, t: Real) -> Fraction:
         """``inf rho_f(y)`` over ``t <= y < Y`` (``<= Y`` when attained), clamping included.
 

@@ -216,20 +216,31 @@ def theorem7(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: Format | str,
     ck.variances(M=M_, M_V=MV)
     _require_gradual_underflow(ck, fmt_)
     delta, s = _sr_constants(fmt_)
-    M1 = (1 + delta) * M_ + d_ * s * s / 4
-    MG1 = (1 + delta) * (1 + MV)
-    ck.stepsize("mu", mu_, 1 / (L_ * MG1), "1/(L*M_G')",
-                f"M_G'=(1+delta)*(1+M_V)={num(MG1)}, delta=2^(-2m)/4={num(delta)}, "
-                f"m={fmt_.man_bits}")
-    ck.gap(gap_)
-    ck.at_least_one("k", k_, "iteration")
-    floor = L_ * mu_ * M1 / (2 * c_)
-    r = 1 - mu_ * c_
-    exact, value, p = affine_power(floor, r, k_ - 1, gap_ - floor, ck.prec)
-    transient = p * (gap_ - floor) if exact is not None else value - to_mpf(floor, ck.prec)
-    return ck.bound(exact=exact, value=value,
-                    reference=f"THEORY.md section 5, Theorem 7 (Theorem 1 with q = 1 and "
-                              f"(M', M_G')); {PAPER}",
+    return unbiased_rounding_bound(
+        ck, L=L_, c=c_, M=M_, M_V=MV, mu=mu_, gap=gap_, k=k_, delta=delta,
+        additive=d_ * s * s / 4,
+        delta_text=f"delta=2^(-2m)/4={num(delta)}, m={fmt_.man_bits}",
+        reference=f"THEORY.md section 5, Theorem 7 (Theorem 1 with q = 1 and (M', M_G')); "
+                  f"{PAPER}")
+
+
+def unbiased_rounding_bound(ck, *, L, c, M, M_V, mu, gap, k, delta, additive, delta_text: str,
+                            reference: str) -> Bound:
+    """Theorem 1 with q = 1 for an unbiased rounding whose noise is at most
+    ``delta ||g||^2 + additive``: M' = (1 + delta) M + additive, M_G' = (1 + delta)(1 + M_V),
+    mu <= 1/(L M_G'); the common end of Theorems 7 and 9 (``ck`` holds the checked
+    arguments)."""
+    M1 = (1 + delta) * M + additive
+    MG1 = (1 + delta) * (1 + M_V)
+    ck.stepsize("mu", mu, 1 / (L * MG1), "1/(L*M_G')",
+                f"M_G'=(1+delta)*(1+M_V)={num(MG1)}, {delta_text}")
+    ck.gap(gap)
+    ck.at_least_one("k", k, "iteration")
+    floor = L * mu * M1 / (2 * c)
+    r = 1 - mu * c
+    exact, value, p = affine_power(floor, r, k - 1, gap - floor, ck.prec)
+    transient = p * (gap - floor) if exact is not None else value - to_mpf(floor, ck.prec)
+    return ck.bound(exact=exact, value=value, reference=reference,
                     terms={"floor": floor, "rate": r, "M_prime": M1, "M_G_prime": MG1,
                            "delta": delta, "transient": transient})
 

@@ -294,18 +294,10 @@ def theorem9(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: ScaledFormat 
                f"element {fmt_.element.label} flushes subnormals to zero, so stochastic "
                f"rounding is biased below N_min and Theorem 9 does not apply")
     delta, s_f = scaled_sr_delta(fmt_)
-    M1 = (1 + delta) * M_ + d_ * s_f * s_f * _SCALE_MIN_SQ / 4
-    MG1 = (1 + delta) * (1 + MV)
-    ck.stepsize("mu", mu_, 1 / (L_ * MG1), "1/(L*M_G')",
-                f"M_G'=(1+delta)*(1+M_V)={num(MG1)}, delta={num(delta)}")
-    ck.gap(gap_)
-    ck.at_least_one("k", k_, "iteration")
-    floor = L_ * mu_ * M1 / (2 * c_)
-    r = 1 - mu_ * c_
-    exact, value, p = affine_power(floor, r, k_ - 1, gap_ - floor, ck.prec)
-    transient = p * (gap_ - floor) if exact is not None else value - to_mpf(floor, ck.prec)
-    return ck.bound(exact=exact, value=value,
-                    reference=f"THEORY.md section 7, Theorem 9 (Theorem 1 with q = 1 and "
-                              f"(M', M_G')); {PAPER}",
-                    terms={"floor": floor, "rate": r, "M_prime": M1, "M_G_prime": MG1,
-                           "delta": delta, "transient": transient})
+    from lpsgd.theory.formats_bridge import unbiased_rounding_bound
+
+    return unbiased_rounding_bound(
+        ck, L=L_, c=c_, M=M_, M_V=MV, mu=mu_, gap=gap_, k=k_, delta=delta,
+        additive=d_ * s_f * s_f * _SCALE_MIN_SQ / 4, delta_text=f"delta={num(delta)}",
+        reference=f"THEORY.md section 7, Theorem 9 (Theorem 1 with q = 1 and (M', M_G')); "
+                  f"{PAPER}")

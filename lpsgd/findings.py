@@ -572,6 +572,15 @@ def _predictions(cr: ConfigResult, fmt: Format, base: ConfigResult, prob, mu, M,
             cr.thm7_holds = None
 
 
+def _positive_difference(d: np.ndarray, z: float) -> tuple[float, float, str]:
+    """Mean and standard error of per-run differences ``d``, and whether they show the
+    difference positive (confirmed), negative (contradicted) or neither at ``z`` se."""
+    m, s = sgd.mc_mean_se(d[None, :])
+    m, s = float(m[0]), float(s[0])
+    return m, s, ("confirmed" if m - z * s > 0 else
+                  "contradicted" if m + z * s < 0 else "inconclusive")
+
+
 def _ordered_pairs(formats: Sequence[Format]) -> list[tuple[Format, Format]]:
     """(A, B) with B no wider than A in exponent and mantissa, narrower in one: B's
     values are (for these presets) a subset of A's, so truncation shrinks more in B."""
@@ -635,11 +644,8 @@ def _checks(r: FindingsResult) -> list[Check]:
             continue
         for a, b in _ordered_pairs(cfg.formats):
             ca, cb = r.get(a.label, mode), r.get(b.label, mode)
-            d = ca.q_run_means - cb.q_run_means     # paired: same seeds, same minibatches
-            m, s = sgd.mc_mean_se(d[None, :])
-            m, s = float(m[0]), float(s[0])
-            status = ("confirmed" if m - z * s > 0 else
-                      "contradicted" if m + z * s < 0 else "inconclusive")
+            # paired: same seeds, same minibatches
+            m, s, status = _positive_difference(ca.q_run_means - cb.q_run_means, z)
             out.append(Check("F1", f"q_hat order {mode} {a.label} > {b.label}",
                              f"fewer bits shrink more: q^({b.label}) < q^({a.label})",
                              status, {"difference": m, "se": s}, "> 0",
@@ -673,11 +679,7 @@ def _checks(r: FindingsResult) -> list[Check]:
     for mode in cfg.roundings:
         for a, b in _ordered_pairs(cfg.formats):
             ca, cb = r.get(a.label, mode), r.get(b.label, mode)
-            d = cb.floor_runs - ca.floor_runs
-            m, s = sgd.mc_mean_se(d[None, :])
-            m, s = float(m[0]), float(s[0])
-            status = ("confirmed" if m - z * s > 0 else
-                      "contradicted" if m + z * s < 0 else "inconclusive")
+            m, s, status = _positive_difference(cb.floor_runs - ca.floor_runs, z)
             out.append(Check("F3", f"floor order {mode} {a.label} < {b.label}",
                              f"fewer bits, higher floor: floor({b.label}) > floor({a.label})",
                              status, {"difference": m, "se": s}, "> 0",

@@ -8,7 +8,9 @@ format's mantissa bits and subnormal spacing (:func:`stochastic_rounding_constan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any, NamedTuple
 
 import mpmath
 
@@ -203,33 +205,56 @@ def theorem7(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: Format | str,
         Bound with terms ``floor`` (F'), ``rate``, ``M_prime``, ``M_G_prime``, ``delta``
         and ``transient``.
     """
-    ck = Checker("theorem7")
+    ck, a = unbiased_rounding_arguments("theorem7", as_format, L=L, c=c, d=d, M=M,
+                                        M_V=M_V, fmt=fmt, mu=mu, gap=gap, k=k)
+    _require_gradual_underflow(ck, a.fmt)
+    delta, s = _sr_constants(a.fmt)
+    return unbiased_rounding_bound(
+        ck, a, delta=delta, additive=a.d * s * s / 4,
+        delta_text=f"delta=2^(-2m)/4={num(delta)}, m={a.fmt.man_bits}",
+        reference=f"THEORY.md section 5, Theorem 7 (Theorem 1 with q = 1 and (M', M_G')); "
+                  f"{PAPER}")
+
+
+class UnbiasedRoundingArguments(NamedTuple):
+    """The checked arguments of Theorems 7 and 9."""
+
+    L: Any
+    c: Any
+    d: int
+    M: Any
+    M_V: Any
+    fmt: Any
+    mu: Any
+    gap: Any
+    k: int
+
+
+def unbiased_rounding_arguments(name: str, resolve_format: Callable[[Any], Any], *, L, c, d,
+                                M, M_V, fmt, mu, gap, k
+                                ) -> tuple[Checker, UnbiasedRoundingArguments]:
+    """Read and check the arguments Theorems 7 and 9 share (``resolve_format`` turns
+    ``fmt`` into the theorem's kind of format); the caller checks what is its own."""
+    ck = Checker(name)
     L_, c_ = ck.real("L", L), ck.real("c", c)
     d_ = ck.integer("d", d)
     M_, MV = ck.real("M", M), ck.real("M_V", M_V)
-    fmt_ = as_format(fmt)
+    fmt_ = resolve_format(fmt)
     mu_, gap_ = ck.real("mu", mu), ck.real("gap", gap)
     k_ = ck.integer("k", k)
     ck.smoothness(L_)
     ck.strong_convexity(c_, L_)
     ck.at_least_one("d", d_, "dimension")
     ck.variances(M=M_, M_V=MV)
-    _require_gradual_underflow(ck, fmt_)
-    delta, s = _sr_constants(fmt_)
-    return unbiased_rounding_bound(
-        ck, L=L_, c=c_, M=M_, M_V=MV, mu=mu_, gap=gap_, k=k_, delta=delta,
-        additive=d_ * s * s / 4,
-        delta_text=f"delta=2^(-2m)/4={num(delta)}, m={fmt_.man_bits}",
-        reference=f"THEORY.md section 5, Theorem 7 (Theorem 1 with q = 1 and (M', M_G')); "
-                  f"{PAPER}")
+    return ck, UnbiasedRoundingArguments(L_, c_, d_, M_, MV, fmt_, mu_, gap_, k_)
 
 
-def unbiased_rounding_bound(ck, *, L, c, M, M_V, mu, gap, k, delta, additive, delta_text: str,
-                            reference: str) -> Bound:
+def unbiased_rounding_bound(ck: Checker, a: UnbiasedRoundingArguments, *, delta, additive,
+                            delta_text: str, reference: str) -> Bound:
     """Theorem 1 with q = 1 for an unbiased rounding whose noise is at most
     ``delta ||g||^2 + additive``: M' = (1 + delta) M + additive, M_G' = (1 + delta)(1 + M_V),
-    mu <= 1/(L M_G'); the common end of Theorems 7 and 9 (``ck`` holds the checked
-    arguments)."""
+    mu <= 1/(L M_G'); the common end of Theorems 7 and 9."""
+    L, c, M, M_V, mu, gap, k = a.L, a.c, a.M, a.M_V, a.mu, a.gap, a.k
     M1 = (1 + delta) * M + additive
     MG1 = (1 + delta) * (1 + M_V)
     ck.stepsize("mu", mu, 1 / (L * MG1), "1/(L*M_G')",

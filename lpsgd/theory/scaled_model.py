@@ -275,17 +275,11 @@ def theorem9(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: ScaledFormat 
         Bound with terms ``floor``, ``rate``, ``M_prime``, ``M_G_prime``, ``delta`` and
         ``transient``.
     """
-    ck = Checker("theorem9")
-    L_, c_ = ck.real("L", L), ck.real("c", c)
-    d_ = ck.integer("d", d)
-    M_, MV = ck.real("M", M), ck.real("M_V", M_V)
-    fmt_ = as_scaled_format(fmt)
-    mu_, gap_ = ck.real("mu", mu), ck.real("gap", gap)
-    k_ = ck.integer("k", k)
-    ck.smoothness(L_)
-    ck.strong_convexity(c_, L_)
-    ck.at_least_one("d", d_, "dimension")
-    ck.variances(M=M_, M_V=MV)
+    from lpsgd.theory.formats_bridge import unbiased_rounding_arguments, unbiased_rounding_bound
+
+    ck, a = unbiased_rounding_arguments("theorem9", as_scaled_format, L=L, c=c, d=d, M=M,
+                                        M_V=M_V, fmt=fmt, mu=mu, gap=gap, k=k)
+    fmt_ = a.fmt
     _require_mx(fmt_, "theorem9")
     ck.require(fmt_.rule != "floor", f"scale rule {fmt_.rule!r}: Y <= X_f",
                f"fmt={fmt_.label}: Theorem 9 assumes Y <= X_f (ceil or rceil scale rule); "
@@ -294,10 +288,8 @@ def theorem9(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: ScaledFormat 
                f"element {fmt_.element.label} flushes subnormals to zero, so stochastic "
                f"rounding is biased below N_min and Theorem 9 does not apply")
     delta, s_f = scaled_sr_delta(fmt_)
-    from lpsgd.theory.formats_bridge import unbiased_rounding_bound
-
     return unbiased_rounding_bound(
-        ck, L=L_, c=c_, M=M_, M_V=MV, mu=mu_, gap=gap_, k=k_, delta=delta,
-        additive=d_ * s_f * s_f * _SCALE_MIN_SQ / 4, delta_text=f"delta={num(delta)}",
+        ck, a, delta=delta, additive=a.d * s_f * s_f * _SCALE_MIN_SQ / 4,
+        delta_text=f"delta={num(delta)}",
         reference=f"THEORY.md section 7, Theorem 9 (Theorem 1 with q = 1 and (M', M_G')); "
                   f"{PAPER}")

@@ -113,13 +113,6 @@ class RidgeLeastSquares(_FiniteSum):
                  + 0.5 * self.reg * np.einsum("rd,rd->r", w, w))
         return value, r @ self.X / self.n + self.reg * w
 
-    @functools.cached_property
-    def _X_mp(self) -> list:
-        return [[mpmath.mpf(float(v)) for v in row] for row in self.X]
-
-    def _residuals_mp(self, w):
-        return [mpmath.fdot(row, w) - to_mpf(yi) for row, yi in zip(self._X_mp, self.y)]
-
     def _value_mp(self, w):
         r = self._residuals_mp(w)
         return (mpmath.fsum(ri * ri for ri in r) / (2 * self.n)

@@ -354,6 +354,15 @@ class _FiniteSum(Objective):
                 f"shape {y.shape}")
         self.X, self.y, self.n, self.d = X, y, n, d
 
+    @functools.cached_property
+    def _X_mp(self) -> list:
+        """The rows of X as mpf (floats convert exactly, whatever the working precision)."""
+        return [[mpmath.mpf(float(v)) for v in row] for row in self.X]
+
+    def _residuals_mp(self, w):
+        """``X w - y`` in the working precision (the least-squares objectives)."""
+        return [mpmath.fdot(row, w) - to_mpf(yi) for row, yi in zip(self._X_mp, self.y)]
+
     def component_grads(self, w: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Mean of ``grad f_i(w_r)`` over ``i in idx[r]``: w (R, d), idx (R, b) -> (R, d)."""
         raise NotImplementedError  # pragma: no cover
@@ -441,14 +450,6 @@ class LeastSquares(_FiniteSum):
     def _value_grad(self, w):
         r = w @ self.X.T - self.y
         return 0.5 * np.einsum("rn,rn->r", r, r) / self.n, r @ self.X / self.n
-
-    @functools.cached_property
-    def _X_mp(self) -> list:
-        # floats convert exactly, whatever the working precision
-        return [[mpmath.mpf(float(v)) for v in row] for row in self.X]
-
-    def _residuals_mp(self, w):
-        return [mpmath.fdot(row, w) - to_mpf(yi) for row, yi in zip(self._X_mp, self.y)]
 
     def _value_mp(self, w):
         r = self._residuals_mp(w)

@@ -8,7 +8,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LOCK := .ci/constraints.txt
-EXTRAS := .[test,peers,data]
+EXTRAS := .[test,peers,data,worstcase]
 PROFILE ?= ci
 # pytest-xdist workers: one per core.
 WORKERS ?= auto

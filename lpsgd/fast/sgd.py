@@ -63,6 +63,7 @@ from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, as_real_array
 from lpsgd.reference.sgd import SGDResult as _ExactResult
 from lpsgd.reference.sgd import check_run_args, compose
 from lpsgd.rounding import rounding_mode
+from lpsgd.scaled import as_scaled_format, is_scaled
 from lpsgd.schedules import Schedule, as_schedule
 
 __all__ = ["Transform", "shrink", "add_noise", "quantize", "scale_by_stepsize", "chain",
@@ -123,22 +124,54 @@ def add_noise(tau2) -> Transform:
 
 
 def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
-             saturate: bool = False) -> Transform:
+             saturate: bool = False, quantizer: Callable[..., np.ndarray] | None = None
+             ) -> Transform:
     """Round every component to ``fmt`` with ``rounding`` (stochastic modes draw
-    ``rng.random(u.shape)``); see :func:`lpsgd.fast.quantize`."""
-    f = as_format(fmt)
+    ``rng.random(u.shape)``); see :func:`lpsgd.fast.quantize`.
+
+    Args:
+        fmt: a :class:`~lpsgd.formats.Format` that fits binary64 or a preset name, or a
+            :class:`~lpsgd.scaled.ScaledFormat` or scaled preset name (blocks run along
+            the d components of each run).
+        rounding: one of :data:`lpsgd.rounding.ROUNDING_MODES`.
+        saturate: clamp finite overflow to ``+-X_max`` instead of giving inf.
+        quantizer: the quantiser to call, with the signature of :func:`lpsgd.fast.quantize`
+            (``quantizer(u, fmt, rounding, rng=..., saturate=...)``, ``rng`` passed only in
+            the stochastic modes and ``rounding`` as its name); None uses
+            :func:`lpsgd.fast.quantize`.  It is bound here, once: a property (or a user)
+            checking another quantiser passes it, and nothing is looked up by name when
+            the engine runs.
+    """
+    if quantizer is None:
+        quantizer = _quantize
+    elif not callable(quantizer):
+        raise InvalidArgument(
+            f"Expected quantizer to be a callable with the signature of lpsgd.fast.quantize "
+            f"(or None) but got quantizer={quantizer!r}")
+    if is_scaled(fmt):
+        f = as_scaled_format(fmt)
+    else:
+        f = as_format(fmt)
+        if not f.fits_binary64:
+            raise InvalidArgument(
+                f"Expected a format that fits binary64 for the fast engine but got fmt={fmt!r}")
     mode = rounding_mode(rounding)
     saturate = check_bool("saturate", saturate)
-    if not f.fits_binary64:
-        raise InvalidArgument(
-            f"Expected a format that fits binary64 for the fast engine but got fmt={fmt!r}")
+    q, name = quantizer, mode.value
 
     def init(steps: int) -> Update:
         if mode.is_stochastic:
-            return lambda u, k, rng: _quantize(u, f, mode, rng=rng, saturate=saturate)
-        return lambda u, k, rng: _quantize(u, f, mode, saturate=saturate)
+            return lambda u, k, rng: q(u, f, name, rng=rng, saturate=saturate)
+        return lambda u, k, rng: q(u, f, name, saturate=saturate)
 
-    return Transform(f"quantize({f.name or f!r}, {mode.value!r})", init)
+    label = "" if quantizer is _quantize else f", quantizer={_callable_name(quantizer)}"
+    return Transform(f"quantize({f.name or f!r}, {mode.value!r}{label})", init)
+
+
+def _callable_name(fn) -> str:
+    """``module.qualname`` of a callable (its repr when it has none)."""
+    qual = getattr(fn, "__qualname__", None)
+    return f"{getattr(fn, '__module__', '?')}.{qual}" if qual else repr(fn)
 
 
 def scale_by_stepsize(mu: Schedule | float) -> Transform:

@@ -85,23 +85,49 @@ def add_noise(tau2) -> Transform:
 
 
 def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
-             saturate: bool = False) -> Transform:
+             saturate: bool = False, quantizer: Callable[..., np.ndarray] | None = None
+             ) -> Transform:
     """Round every component exactly to ``fmt`` with ``rounding`` (stochastic modes draw
-    ``rng.random(d)``); see :func:`lpsgd.reference.quantize`."""
+    ``rng.random(d)``); see :func:`lpsgd.reference.quantize`.
+
+    Args:
+        fmt: a :class:`~lpsgd.formats.Format` or a preset name (element formats only: the
+            block quantisers take float64 inputs, and the iterates here are mpf).
+        rounding: one of :data:`lpsgd.rounding.ROUNDING_MODES`.
+        saturate: clamp finite overflow to ``+-X_max`` instead of giving inf.
+        quantizer: the quantiser to call, with the signature of
+            :func:`lpsgd.reference.quantize` (called with an object array of d mpf,
+            ``rounding`` as its name, ``rng`` (None in the deterministic modes) and
+            ``saturate``); None uses :func:`lpsgd.reference.quantize`.  It is bound here,
+            once; nothing is looked up by name when the engine runs.
+    """
+    if quantizer is None:
+        quantizer = _quantize
+    elif not callable(quantizer):
+        raise InvalidArgument(
+            f"Expected quantizer to be a callable with the signature of "
+            f"lpsgd.reference.quantize (or None) but got quantizer={quantizer!r}")
     f = as_format(fmt)
     mode = rounding_mode(rounding)
     saturate = check_bool("saturate", saturate)
+    q, name = quantizer, mode.value
 
     def init(steps: int) -> Update:
         def fn(u, k, rng):
             x = np.empty(len(u), dtype=object)
             x[:] = u
-            out = _quantize(x, f, mode, rng=rng if mode.is_stochastic else None,
-                            saturate=saturate)
+            out = q(x, f, name, rng=rng if mode.is_stochastic else None, saturate=saturate)
             return [to_mpf(v) if not isinstance(v, mpmath.mpf) else v for v in out]
         return fn
 
-    return Transform(f"quantize({f.name or f!r}, {mode.value!r})", init)
+    label = "" if quantizer is _quantize else f", quantizer={_callable_name(quantizer)}"
+    return Transform(f"quantize({f.name or f!r}, {mode.value!r}{label})", init)
+
+
+def _callable_name(fn) -> str:
+    """``module.qualname`` of a callable (its repr when it has none)."""
+    qual = getattr(fn, "__qualname__", None)
+    return f"{getattr(fn, '__module__', '?')}.{qual}" if qual else repr(fn)
 
 
 def scale_by_stepsize(mu: Schedule | float) -> Transform:

@@ -60,6 +60,7 @@ from lpsgd._validate import check_real, show
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import Format, as_format
 from lpsgd.rounding import RoundingMode, rounding_mode
+from lpsgd.scaled import is_scaled
 
 __all__ = ["ShrinkageProfile", "profile", "projection_shrinkage", "norm_ratio"]
 
@@ -264,13 +265,30 @@ def _q_lo_odd(f: Format) -> Callable[[Fraction], Fraction]:
 def profile(fmt: Format | str, rounding: str | RoundingMode) -> ShrinkageProfile:
     """The exact shrinkage profile of quantising to ``fmt`` with ``rounding``.
 
+    A block-scaled format (:class:`lpsgd.scaled.ScaledFormat` or a scaled preset name)
+    with a deterministic element mode gives its block-scale profile instead:
+    :func:`lpsgd.theory.scaled_model.scaled_constants`, whose ``q_lo(t)`` takes ``t``
+    relative to the block scale (``|g_i| / s_B``) and which carries ``q_hi``, ``kappa`` and
+    ``Y``.
+
     Args:
-        fmt: a Format or a preset name.
-        rounding: any mode of :data:`lpsgd.rounding.ROUNDING_MODES`.
+        fmt: a Format or a preset name (unscaled or scaled).
+        rounding: any mode of :data:`lpsgd.rounding.ROUNDING_MODES` (a deterministic one
+            for scaled formats).
 
     Returns:
-        A :class:`ShrinkageProfile` (exact Fractions; ``q_hi`` may be ``math.inf``).
+        A :class:`ShrinkageProfile` (exact Fractions; ``q_hi`` may be ``math.inf``), or
+        for a scaled format a :class:`lpsgd.theory.scaled_model.ScaledConstants`.
+
+    Raises:
+        InvalidArgument: an unknown format or mode; a stochastic mode with a scaled format.
+        AssumptionError: a scaled format whose constants are not derived (an E4M3 block
+            scale, NVFP4).
     """
+    if is_scaled(fmt):
+        from lpsgd.theory.scaled_model import scaled_constants  # the theory imports us
+
+        return scaled_constants(fmt, rounding)
     f = as_format(fmt)
     mode = rounding_mode(rounding)
     m, s, n = f.man_bits, f.subnormal_spacing, f.n_min

@@ -4,11 +4,12 @@
 inputs that break quantisers (:func:`lpsgd.stress.stress_values`: every code of small
 formats, ties and their float64 neighbours, binade edges, subnormal and overflow
 boundaries, signed zeros, inf, NaN) plus seeded random values, and compares the results
-with the semantics of FORMATS.md.  :func:`assert_quantizer` is the same check as an
-assertion for a user's own pytest suite, with a numpy.testing-style message.
+with the format semantics of :mod:`lpsgd.reference.quantize`.  :func:`assert_quantizer` is
+the same check as an assertion for a user's own pytest suite, with a numpy.testing-style
+message.
 
-Deterministic modes are compared bit for bit (``-0.0 != +0.0``; every NaN equals every
-NaN, payloads are ignored).  Stochastic modes are checked statistically: every output
+Deterministic modes are compared bit for bit under the one rule of :mod:`lpsgd.bitwise`
+(``-0.0 != +0.0``; a NaN equals a NaN of the same sign bit, payloads are ignored).  Stochastic modes are checked statistically: every output
 must be one of the two neighbours (bitwise), and the frequency of the larger-magnitude
 neighbour, which fixes both the bias and the variance of a two-point distribution, must
 agree with the exact probability at a stated false-alarm rate.
@@ -17,7 +18,6 @@ agree with the exact probability at a stated false-alarm rate.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import warnings
 from collections.abc import Callable
@@ -26,7 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from lpsgd import fast as _fast_layer
+from lpsgd import reference as _reference_layer
+from lpsgd import stress as _stress_module
 from lpsgd._validate import check_int, check_real
+from lpsgd.bitwise import same_values as _same
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import Format, as_format
 from lpsgd.rounding import RoundingMode, rounding_mode
@@ -131,7 +135,7 @@ class Conformance:
     def claim(self) -> str:
         if self.method == "bitwise":
             return (f"fn(x) equals the exact {self.rounding} rounding to {self.fmt.label} "
-                    f"bit for bit (-0.0 != +0.0, NaN == NaN)")
+                    f"bit for bit (-0.0 != +0.0, NaN == NaN of the same sign)")
         return (f"fn(x) is one of the two {self.fmt.label} neighbours of x and picks the "
                 f"larger magnitude with the exact {self.rounding} probability")
 
@@ -222,7 +226,8 @@ def check_quantizer(fn: Callable[[np.ndarray], Any], fmt: Format | str,
     exact rounding can give (bitwise; inputs with one possible value, such as
     representable numbers, zeros, inf and NaN, are checked exactly).  For the others the
     observed frequency ``f`` of the larger-magnitude neighbour is compared with its exact
-    probability ``p`` (FORMATS.md): a mismatch is reported when
+    probability ``p`` (the exact fraction of the spacing at x, see
+    :mod:`lpsgd.reference.quantize`): a mismatch is reported when
 
     .. math:: R \\cdot \\mathrm{KL}(f \\,\\|\\, p) > \\ln(2 n / \\alpha),
 
@@ -237,7 +242,7 @@ def check_quantizer(fn: Callable[[np.ndarray], Any], fmt: Format | str,
     Args:
         fn: the quantiser under test, ``float64 ndarray -> ndarray``.
         fmt: a :class:`~lpsgd.formats.Format` or preset name; it must fit binary64.
-        rounding: a mode name of FORMATS.md.
+        rounding: a mode name of :mod:`lpsgd.rounding`.
         examples: number of seeded random inputs added to the stress values (>= 0).
         seed: seed of the random inputs (and of the stress values' own sampling).
         per_kind: minimal examples kept per mismatch kind (>= 1).
@@ -596,7 +601,7 @@ def _bernstein(variance: float, alpha: float) -> float:
 def _p_upper(x: float, mode: RoundingMode, fmt: Format) -> float:
     """Exact probability (as the nearest float) that ``x`` goes up in magnitude.
 
-    FORMATS.md: ``stochastic`` rounds up with probability equal to the exact fraction of
+    As :mod:`lpsgd.reference.quantize` defines it: ``stochastic`` rounds up with probability equal to the exact fraction of
     the spacing at x (the spacing of x's binade, or s below N_min, as if the exponent
     range went on above X_max); ``stochastic_equal`` with probability 1/2.  Flushing
     (no subnormals) and overflow act on the rounded value afterwards, so they change
@@ -623,25 +628,16 @@ def _kl(f: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def _fast():
-    # Looked up at call time so that a substituted (monkeypatched) quantiser is used.
-    return importlib.import_module("lpsgd.fast")
+    return _fast_layer
 
 
 def _stress():
-    return importlib.import_module("lpsgd.stress")
+    return _stress_module
 
 
 def _reference_values(x: np.ndarray, fmt: Format, mode: RoundingMode, **kw) -> np.ndarray:
-    ref = importlib.import_module("lpsgd.reference").quantize(x, fmt, mode.value, **kw)
+    ref = _reference_layer.quantize(x, fmt, mode.value, **kw)
     return np.asarray(ref, dtype=np.float64)
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Bitwise equality of float64 arrays, every NaN equal to every NaN."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    a, b = np.broadcast_arrays(a, b)
-    return (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
 
 
 def _call(fn, x: np.ndarray) -> np.ndarray:

@@ -1,10 +1,11 @@
-"""fast.quantize == reference.quantize bit for bit (FORMATS.md), on inputs built to break it.
+"""fast.quantize == reference.quantize bit for bit, on inputs built to break it.
 
-Bits are compared on the uint64 view of the float64 results (so -0.0 != 0.0); a NaN
-equals a NaN of the same sign (payloads are not compared).  Inputs:
-lpsgd.stress.stress_values of every preset and of seeded random (E, M, flags) formats, every rounding mode, saturate on and off; stochastic modes with
-the same uniforms (random ones and ones placed exactly on the decision threshold) and
-with the same seed.  A focused Hypothesis strategy searches further.
+Results are compared with lpsgd.bitwise.same_values, the one bit-equality rule: equal
+float64 bits (so -0.0 != 0.0), or NaN with the same sign bit (payloads are not compared).
+Inputs: lpsgd.stress.stress_values of every preset and of seeded random (E, M, flags)
+formats, every rounding mode, saturate on and off; stochastic modes with the same uniforms
+(random ones and ones placed exactly on the decision threshold) and with the same seed.  A
+focused Hypothesis strategy searches further.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lpsgd import fast, reference
+from lpsgd.bitwise import same_values
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import PRESETS, Format
 from lpsgd.rounding import ROUNDING_MODES, STOCHASTIC_MODES
@@ -36,9 +38,7 @@ def assert_same_bits(x, got, want, label: str) -> None:
         f"{label}: dtype/shape {got.dtype}{got.shape} != {want.dtype}{want.shape}")
     g64 = got.astype(np.float64).reshape(-1)
     w64 = want.astype(np.float64).reshape(-1)
-    # NaN payloads may differ; NaN signs may not (both paths keep the input's sign)
-    same = (g64.view(np.uint64) == w64.view(np.uint64)) | (
-        np.isnan(g64) & np.isnan(w64) & (np.signbit(g64) == np.signbit(w64)))
+    same = same_values(g64, w64)
     if not same.all():
         bad = np.flatnonzero(~same)
         i = bad[0]

@@ -1,4 +1,4 @@
-"""The rules of FORMATS.md, one by one, with hand-derived expected values (both paths).
+"""The format semantics of lpsgd.reference.quantize rule by rule, hand-derived (both paths).
 
 binary16: X_max = 0x1.ffcp+15 (65504), overflow threshold of round to nearest
 (2 - 2^-11) 2^15 = 0x1.ffep+15 (65520), N_min = 0x1p-14, s = 0x1p-24.
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from lpsgd import fast, reference
+from lpsgd.bitwise import same_values
 from lpsgd.formats import Format
 
 QUANTIZERS = [fast.quantize, reference.quantize]
@@ -23,10 +24,8 @@ INF = math.inf
 
 
 def _bits_equal(got, want) -> bool:
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    same = (got.view(np.uint64) == want.view(np.uint64))
-    return bool(np.all(same | (np.isnan(got) & np.isnan(want))))
+    """Every element agrees under lpsgd.bitwise's rule (NaN signs included)."""
+    return bool(np.all(same_values(got, want)))
 
 
 # (mode, [x...], [expected...]) on binary16
@@ -86,14 +85,16 @@ def test_stochastic_overflow_frequency_just_above_xmax() -> None:
 
 @pytest.mark.parametrize("q", QUANTIZERS)
 def test_fn_formats(q) -> None:
-    x = np.array([464.0, np.nextafter(464.0, INF), -500.0, INF, -INF, np.nan])
-    # float8_e4m3fn: X_max 448; 464 is the tie between 448 (even) and the NaN slot 480
-    assert _bits_equal(q(x, "float8_e4m3fn"), [448.0, np.nan, np.nan, np.nan, np.nan,
-                                               np.nan])
+    nan, neg_nan = math.nan, -math.nan
+    x = np.array([464.0, np.nextafter(464.0, INF), -500.0, INF, -INF, nan, neg_nan])
+    # float8_e4m3fn: X_max 448; 464 is the tie between 448 (even) and the NaN slot 480;
+    # an overflow to NaN carries the sign of x, a NaN input keeps its sign bit
+    assert _bits_equal(q(x, "float8_e4m3fn"), [448.0, nan, neg_nan, nan, neg_nan, nan,
+                                               neg_nan])
     assert _bits_equal(q(x, "float8_e4m3fn", "toward_zero"),
-                       [448.0, 448.0, -448.0, 448.0, -448.0, np.nan])
+                       [448.0, 448.0, -448.0, 448.0, -448.0, nan, neg_nan])
     assert _bits_equal(q(x, "float8_e4m3fn", saturate=True),
-                       [448.0, 448.0, -448.0, 448.0, -448.0, np.nan])
+                       [448.0, 448.0, -448.0, 448.0, -448.0, nan, neg_nan])
     # float4_e2m1fn (no inf, no NaN): saturate to 6; a NaN input gives the zero of the
     # opposite sign under nearest_even (as ml_dtypes), NaN under the other modes
     nan_pos = np.array([np.nan, 100.0, -INF])

@@ -31,7 +31,10 @@ BOTH = pytest.mark.parametrize("q", [reference.quantize, fast.quantize],
 
 
 def _bits(a) -> list[str]:
-    return [float(v).hex() for v in np.asarray(a, dtype=np.float64).reshape(-1)]
+    """Readable bits under lpsgd.bitwise's rule: float64 hex, a NaN as its sign and 'nan'."""
+    flat = np.asarray(a, dtype=np.float64).reshape(-1)
+    return [("-nan" if np.signbit(v) else "nan") if np.isnan(v) else float(v).hex()
+            for v in flat]
 
 
 # -- the format and its presets ----------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 import lpsgd.fast
 import lpsgd.reference
+from lpsgd.bitwise import same_values
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import PRESETS, Format, preset
 from lpsgd.rounding import DETERMINISTIC_MODES, ROUNDING_MODES
@@ -41,9 +42,7 @@ def _replays(fn, conf: Conformance) -> None:
 
 
 def _same(a: float, b: float) -> bool:
-    a, b = float(a), float(b)
-    return (math.isnan(a) and math.isnan(b)) or (
-        np.float64(a).view(np.int64) == np.float64(b).view(np.int64))
+    return bool(same_values(a, b))
 
 
 # ------------------------------------------------------------------------- correct ones

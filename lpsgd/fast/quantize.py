@@ -1,7 +1,9 @@
 """The fast quantiser: numpy, any shape, bit for bit equal to :mod:`lpsgd.reference.quantize`.
 
 Semantics (modes, overflow, NaN, subnormals, randomness) are those documented in
-:mod:`lpsgd.reference.quantize`; this module only changes how they are computed.
+:mod:`lpsgd.reference.quantize`; this module only changes how they are computed.  "Bit for
+bit" is the rule of :mod:`lpsgd.bitwise`: equal float64 bits, or NaN with the same sign bit
+(NaN results keep the input's sign; the payload is not part of the contract).
 
 How it is fast, and why it stays exact:
 

@@ -1,9 +1,9 @@
-"""The exact quantiser: every rounding mode of FORMATS.md, computed in mpmath.
+"""The exact quantiser: every rounding mode of lpsgd.rounding, computed in mpmath.
 
 This is the ground truth the fast numpy quantiser (:mod:`lpsgd.fast.quantize`) is checked
 against bit for bit.  Every element is handled on its own, in exact binary arithmetic
 (mpmath numbers under a local :func:`mpmath.workprec` wide enough that no operation
-rounds), so the code reads like the rules of FORMATS.md:
+rounds), so the code reads like the format semantics it defines:
 
 1. ``|x| = (n + f) q`` with ``q = 2^(max(e, e_min) - M)`` the spacing of the format at
    ``x`` (``e = floor(log2 |x|)``, read from the binary exponent, never from a logarithm),
@@ -21,7 +21,7 @@ rounds), so the code reads like the rules of FORMATS.md:
    value is the NaN code's ``(2 - 2^-M) 2^e_max``, not ``2^(e_max + 1)``; stochastic
    overflow saturates there, so both choices give ``X_max``.
 
-Overflow (FORMATS.md, "Overflow, zeros, NaN"):
+Overflow:
 
 * IEEE-like formats: the nearest modes give inf (nearest_even and nearest_away from
   ``(2 - 2^-(M+1)) 2^e_max`` on, nearest_zero only above it), ``odd`` and ``toward_zero``
@@ -39,6 +39,11 @@ float6_e2m3fn, float4_e2m1fn and any ``Format(..., inf=False, nan=False)``), ml_
 returns a zero whose sign is the *opposite* of the NaN's sign bit, and so do we.  The
 other modes return NaN for such formats (the float64 result can say "invalid input",
 the format itself cannot).
+
+Equality of results: the sign of a NaN result is part of this contract, its payload is
+not.  Two results agree when their float64 bits are equal or both are NaN with the same
+sign bit (:func:`lpsgd.bitwise.same_values`); "bit for bit" means exactly that everywhere
+in lpsgd (fast against reference, :func:`lpsgd.testing.check_quantizer`, tests, report).
 
 Parity (ties to even, round to odd) is that of the integer significand ``n`` at the
 spacing of x, not of the bit pattern: with M = 0 every normal significand is 1 (odd), so

@@ -167,6 +167,20 @@ def test_finds_lost_signed_zero():
     assert conf.examples[0][0] == 0 and math.copysign(1, conf.examples[0][0]) == -1
 
 
+def test_finds_a_lost_nan_sign():
+    """A NaN result keeps the input's sign (an overflow to NaN the sign of x): a quantiser
+    that returns +NaN everywhere is caught, on the NaN inputs and the negative overflows."""
+    def fn(x):
+        q = lpsgd.fast.quantize(x, "float8_e4m3fn")
+        return np.where(np.isnan(q), np.nan, q)
+
+    conf = check_quantizer(fn, "float8_e4m3fn", examples=200)
+    assert conf.mismatches > 0 and set(conf.kinds) <= {"nan", "infinity", "overflow"}, conf
+    assert all(np.isnan(m.got) and np.isnan(m.want) and np.signbit(m.want)
+               for m in conf.details)
+    _replays(fn, conf)
+
+
 def test_examples_are_few_per_kind_and_counts_add_up():
     def fn(x):  # two defects at once
         y = lpsgd.fast.quantize(x, F16, "nearest_away", saturate=True)

@@ -794,10 +794,13 @@ class AdditiveNoise:
     def sample(self, w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Stochastic gradients at ``w`` of shape (d,) or (R, d) (same shape back)."""
         g = self.objective._grad(np.atleast_2d(w)).reshape(w.shape)
-        return self._sample_given_grad(g, rng)
+        return self.sample_given_grad(g, rng)
 
-    def _sample_given_grad(self, g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """``g + xi`` for an already computed grad F (the engine reuses it)."""
+    def sample_given_grad(self, g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``g + xi`` for an already computed ``g = grad F(w)`` (shape (d,) or (R, d)): the
+        draw of :meth:`sample` without computing the gradient again (the engines have it).
+        ``g`` is not modified; the result is a new array.
+        """
         z = rng.standard_normal(g.shape)
         if self._diag:
             z *= self._sd      # in place: the batched engine's arrays are large
@@ -805,11 +808,16 @@ class AdditiveNoise:
             return z
         return g + z @ self._B.T
 
+    #: Former private name of :meth:`sample_given_grad` (kept for existing callers).
+    _sample_given_grad = sample_given_grad
+
     def sample_mp(self, w: list, rng: np.random.Generator) -> list:
         """One stochastic gradient in mpmath: the same draw as ``sample`` with one run."""
-        return self._sample_given_grad_mp(self.objective._grad_mp(w), rng)
+        return self.sample_given_grad_mp(self.objective._grad_mp(w), rng)
 
-    def _sample_given_grad_mp(self, g: list, rng: np.random.Generator) -> list:
+    def sample_given_grad_mp(self, g: list, rng: np.random.Generator) -> list:
+        """``g + xi`` in mpmath for an already computed ``g = grad F(w)`` (a list of d mpf):
+        the draw of :meth:`sample_mp`, the float64 normals used as exact numbers."""
         z = rng.standard_normal(len(g))
         if self._diag:
             return [gi + mpmath.sqrt(to_mpf(s)) * to_mpf(zi)

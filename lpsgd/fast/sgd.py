@@ -55,13 +55,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lpsgd._engine_common import RunResult, check_run_args, compose
 from lpsgd._validate import check_bool
 from lpsgd.errors import InvalidArgument
 from lpsgd.fast.quantize import quantize as _quantize
 from lpsgd.formats import Format, as_format
 from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, as_real_array
-from lpsgd.reference.sgd import SGDResult as _ExactResult
-from lpsgd.reference.sgd import check_run_args, compose
 from lpsgd.rounding import rounding_mode
 from lpsgd.scaled import as_scaled_format, is_scaled
 from lpsgd.schedules import Schedule, as_schedule
@@ -234,7 +233,7 @@ def mc_mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclasses.dataclass
-class SGDResult(_ExactResult):
+class SGDResult(RunResult):
     """Trajectory statistics of ``runs`` runs (arrays indexed [k - 1, run]).
 
     Attributes:
@@ -249,8 +248,9 @@ class SGDResult(_ExactResult):
         M, M_V: the oracle's variance constants (0 for exact gradients).
     """
 
-    # Fields and derived means are those of lpsgd.reference.sgd.SGDResult; only the
-    # Monte Carlo statistics differ (float64 here, mpf there).
+    # Fields and derived means are those of lpsgd._engine_common.RunResult, shared with
+    # lpsgd.reference.sgd.SGDResult; only the Monte Carlo statistics differ (float64 here,
+    # mpf there).
     def stats(self, field: str) -> tuple[np.ndarray, np.ndarray]:
         """Monte Carlo mean and standard error over runs of ``field``, per k."""
         return mc_mean_se(getattr(self, field))
@@ -319,7 +319,7 @@ def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
             if oracle is None:
                 g = grad
             elif isinstance(oracle, AdditiveNoise):
-                g = oracle._sample_given_grad(grad, rng)
+                g = oracle.sample_given_grad(grad, rng)
             else:
                 g = oracle.sample(W, rng)
             gt = g_fn(g, k, rng)

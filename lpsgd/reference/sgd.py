@@ -21,10 +21,11 @@ from collections.abc import Callable
 import mpmath
 import numpy as np
 
-from lpsgd._validate import check_bool, check_int
+from lpsgd._engine_common import RunResult, check_run_args, compose
+from lpsgd._validate import check_bool
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import Format, as_format
-from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, as_real_array, check_points
+from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, as_real_array
 from lpsgd.reference.quantize import quantize as _quantize
 from lpsgd.rounding import rounding_mode
 from lpsgd.schedules import Schedule, as_schedule, to_mpf
@@ -141,25 +142,6 @@ def chain(*transforms: Transform) -> Transform:
     return compose(Transform, transforms)
 
 
-def compose(transform_cls: type, transforms: tuple) -> Transform:
-    """``chain`` for either layer: the pieces must all be ``transform_cls`` (the layer's
-    own Transform, so exact and float64 pieces are never mixed)."""
-    for i, t in enumerate(transforms):
-        if not isinstance(t, transform_cls):
-            raise InvalidArgument(f"Expected transforms[{i}] to be a Transform but got {t!r}")
-
-    def init(steps: int):
-        fns = [t.init(steps) for t in transforms]
-
-        def fn(u, k, rng):
-            for f in fns:
-                u = f(u, k, rng)
-            return u
-        return fn
-
-    return transform_cls("chain(" + ", ".join(t.name for t in transforms) + ")", init)
-
-
 def _identity(u, k, rng):
     return u
 
@@ -201,88 +183,12 @@ def mc_mean_se(x) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclasses.dataclass
-class SGDResult:
+class SGDResult(RunResult):
     """Same fields as :class:`lpsgd.fast.sgd.SGDResult`, holding mpf in object arrays."""
 
-    gaps: np.ndarray
-    grad_norms2: np.ndarray
-    q_proj: np.ndarray
-    norm_ratios: np.ndarray
-    w_final: np.ndarray
-    iterates: np.ndarray | None = None
-    gradients: np.ndarray | None = None
-    directions: np.ndarray | None = None
-    M: float = 0.0
-    M_V: float = 0.0
-
-    @property
-    def runs(self) -> int:
-        return self.gaps.shape[1]
-
-    @property
-    def K(self) -> int:
-        return self.gaps.shape[0]
-
     def stats(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """Monte Carlo mean and standard error over runs of ``field``, per k (mpf)."""
         return mc_mean_se(getattr(self, field))
-
-    @property
-    def gap_mean(self) -> np.ndarray:
-        return self.stats("gaps")[0]
-
-    @property
-    def gap_se(self) -> np.ndarray:
-        return self.stats("gaps")[1]
-
-    @property
-    def grad_norm2_mean(self) -> np.ndarray:
-        return self.stats("grad_norms2")[0]
-
-    @property
-    def grad_norm2_se(self) -> np.ndarray:
-        return self.stats("grad_norms2")[1]
-
-    @property
-    def q_proj_mean(self) -> np.ndarray:
-        return self.stats("q_proj")[0]
-
-    @property
-    def norm_ratio_mean(self) -> np.ndarray:
-        return self.stats("norm_ratios")[0]
-
-
-def check_run_args(objective, w1, K, oracle, transforms: dict, runs, seed, transform_cls):
-    """Shared argument checks of both engines; returns (w1, K, runs, rng)."""
-    if not isinstance(objective, Objective):
-        raise InvalidArgument(
-            f"Expected objective to be an lpsgd.objectives.Objective but got "
-            f"objective={objective!r}")
-    w1 = check_points("w1", w1, objective.d)
-    K = check_int("K", K, min_value=1)
-    runs = check_int("runs", runs, min_value=1)
-    if w1.ndim == 2 and w1.shape[0] != runs:
-        raise InvalidArgument(
-            f"Expected w1 to have shape ({objective.d},) or ({runs}, {objective.d}) for "
-            f"runs={runs} but got shape {w1.shape}")
-    if oracle is not None:
-        if not isinstance(oracle, AdditiveNoise | Minibatch):
-            raise InvalidArgument(
-                f"Expected oracle to be an AdditiveNoise or Minibatch oracle (or None) but got "
-                f"oracle={oracle!r}")
-        if oracle.objective is not objective:
-            raise InvalidArgument(
-                "Expected oracle.objective to be the objective being minimised but got an "
-                "oracle built on another objective")
-    for name, t in transforms.items():
-        if t is not None and not isinstance(t, transform_cls):
-            raise InvalidArgument(
-                f"Expected {name} to be a {transform_cls.__module__}.Transform (or None) but "
-                f"got {name}={t!r}")
-    if isinstance(seed, np.random.Generator):
-        rng = seed
-    else:
-        rng = np.random.default_rng(check_int("seed", seed, min_value=0))
-    return w1, K, runs, rng
 
 
 def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
@@ -329,7 +235,7 @@ def run(objective: Objective, w1, *, K: int, mu: Schedule | float,
                 if oracle is None:
                     g = grad
                 elif isinstance(oracle, AdditiveNoise):
-                    g = oracle._sample_given_grad_mp(grad, rng)
+                    g = oracle.sample_given_grad_mp(grad, rng)
                 else:
                     g = oracle.sample_mp(w, rng)
                 gt = g_fn(g, k, rng)

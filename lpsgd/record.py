@@ -64,8 +64,10 @@ class Claim:
         observed: the measured side of the worst comparison of the example.
         bound: the side it was compared with.
         ratio: ``observed / bound`` (:func:`ratio`).
-        context: the constants that replay the example.
+        context: the constants that replay the example (as given, not made JSON-ready).
         failure: the assertion message when the example failed, else None.
+        args: the keyword arguments the checked function was called with in the worst
+            comparison, when the property says (None otherwise).
     """
 
     name: str
@@ -75,6 +77,7 @@ class Claim:
     ratio: float
     context: dict[str, Any]
     failure: str | None = None
+    args: dict[str, Any] | None = None
 
 
 @contextlib.contextmanager
@@ -121,7 +124,7 @@ def observe(name: str, observed: float, bound: float, **context: Any) -> float:
 def claim(name: str, observed: float, bound: float, *, kind: str | None,
           context: dict[str, Any] | None = None,
           nontrivial: tuple[float, float, dict[str, Any]] | None = None,
-          failure: str | None = None) -> float:
+          failure: str | None = None, args: dict[str, Any] | None = None) -> float:
     """Record one example of property ``name`` compared by ``kind``; return observed/bound.
 
     Args:
@@ -134,12 +137,14 @@ def claim(name: str, observed: float, bound: float, *, kind: str | None,
             statement has noise), or None when the example has none.
         failure: the assertion message if the example failed; the last one recorded is
             the property's counterexample.
+        args: the keyword arguments of the checked function in the worst comparison
+            (kept in the :class:`Claim` of a :func:`quiet` block only, for replays).
     """
     context = dict(context or {})
     r = ratio(observed, bound)
     if _LOGS:
-        _LOGS[-1].append(Claim(name, kind, float(observed), float(bound), r,
-                               {k: _jsonable(v) for k, v in context.items()}, failure))
+        _LOGS[-1].append(Claim(name, kind, float(observed), float(bound), r, context,
+                               failure, None if args is None else dict(args)))
     else:
         stat = _PROPERTIES.get(name)
         if stat is None:

@@ -43,13 +43,18 @@ import numpy as np
 import lpsgd.record as record
 
 __all__ = [
-    "RTOL", "MP_RTOL", "BOUND_VALUE_RTOL", "MC_RTOL", "Z", "MC_FALSE_ALARM",
+    "RTOL", "EXACT", "MP_RTOL", "MP256_RTOL", "BOUND_VALUE_RTOL", "MC_RTOL", "Z",
+    "MC_FALSE_ALARM",
     "NONTRIVIAL_MIN_K", "KINDS", "float64_rounding", "false_alarm_rate", "assert_upper",
     "assert_equal", "assert_mc_upper", "assert_no_mismatch",
 ]
 
 #: Unit roundoff of binary64 (2^-53).
 U64 = 2.0 ** -53
+
+#: No tolerance: both sides are exact rationals (Fraction, integers), or the claim is an
+#: exact one (element-by-element agreement).
+EXACT = 0.0
 
 #: Relative tolerance of comparisons made in mpmath at 50 significant digits (the exact
 #: second-moment recursions, the exact SGD engine): the rounding of that arithmetic, about
@@ -61,6 +66,11 @@ MP_RTOL = 1e-40
 #: rational: ``value`` is the exact rational rounded once at 256 bits or more, so it is
 #: within 2^-255 of it; 2^-240 leaves room for the conversions of the comparison.
 BOUND_VALUE_RTOL = 2.0 ** -240
+
+#: Relative tolerance of a quantity computed in mpmath at 256 bits through transcendental
+#: functions (logarithms, e.g. :func:`lpsgd.theory.asymptotic_slowdown`): a few roundings
+#: of 2^-256 each; 2^-200 leaves ample room and is far below any modelling error.
+MP256_RTOL = 2.0 ** -200
 
 #: Relative tolerance on the bound of a Monte Carlo comparison: the bound is evaluated in
 #: float64 (a few dozen roundings, relative error below 1e-14) and so is the mean; the
@@ -79,7 +89,9 @@ NONTRIVIAL_MIN_K = 3
 
 #: Every tolerance of the suite, by name, with why it has its value (the constants above).
 RTOL: dict[str, float] = {
+    "exact": EXACT,
     "mp": MP_RTOL,
+    "mp256": MP256_RTOL,
     "bound_value": BOUND_VALUE_RTOL,
     "mc": MC_RTOL,
 }
@@ -199,24 +211,30 @@ def _ratio(obs: Any, b: Any) -> Any:
     return math.inf if obs > 0 else 0
 
 
-def _finish(name: str, kind: str, rows: list[tuple[Any, Any, Any, Any]],
-            record_rows: list[tuple[Any, Any, Any, Any]], nontrivial_flag: bool | None,
-            failure: str | None, context: Mapping[str, Any]) -> None:
-    """Record the example (worst of ``record_rows``; rows are (ratio, k, observed, bound))
-    and raise with ``failure`` if given."""
+Row = tuple[Any, Any, Any, Any, Any]  # (ratio, k, observed, bound, args of the bound)
+
+
+def _finish(name: str, kind: str, rows: list[Row], record_rows: list[Row],
+            nontrivial_flag: bool | None, failure: str | None, context: Mapping[str, Any],
+            failing: Row | None = None, record_example: bool = True) -> None:
+    """Record the example (the worst of ``record_rows``, or of ``rows``) and raise with
+    ``failure`` if given (``failing`` is the row the message shows)."""
     __tracebackhide__ = True
-    rec = record_rows or rows
-    r, k, obs, b = _worst(rec)
-    ctx = dict(context)
-    if k is not None:
-        ctx = {"k": k, **ctx}
-    nt = [row for row in rec if _nontrivial(row[1], nontrivial_flag)]
-    nontrivial = None
-    if nt:
-        _, nk, nobs, nb = _worst(nt)
-        nontrivial = (float(nobs), float(nb), {} if nk is None else {"k": nk})
-    record.claim(name, float(obs), float(b), kind=kind, context=ctx, nontrivial=nontrivial,
-                 failure=failure)
+    if record_example:
+        rec = record_rows or rows
+        _, k, obs, b, args = _worst(rec)
+        if failing is not None:
+            _, k, obs, b, args = failing
+        ctx = dict(context)
+        if k is not None:
+            ctx = {"k": k, **ctx}
+        nt = [row for row in rec if _nontrivial(row[1], nontrivial_flag)]
+        nontrivial = None
+        if nt:
+            _, nk, nobs, nb, _ = _worst(nt)
+            nontrivial = (float(nobs), float(nb), {} if nk is None else {"k": nk})
+        record.claim(name, float(obs), float(b), kind=kind, context=ctx,
+                     nontrivial=nontrivial, failure=failure, args=args)
     if failure is not None:
         _note(failure)
         raise AssertionError(failure)
@@ -227,14 +245,18 @@ def _finish(name: str, kind: str, rows: list[tuple[Any, Any, Any, Any]],
 def assert_upper(name: str, pairs_or_observed: Any, bound: Any = None, *,
                  context: Mapping[str, Any], rtol: float = MP_RTOL, k: int | None = None,
                  nontrivial: bool | None = None, identity_at_1: bool = False,
-                 claim: str | None = None) -> None:
+                 claim: str | None = None, args: Mapping[str, Any] | None = None,
+                 record_example: bool = True) -> None:
     """Assert ``observed <= bound (1 + rtol)``; record the example.
 
     Args:
         name: the property (the record's key, and the start of the message).
         pairs_or_observed: the observed value (a number, an mpf, a Fraction), or, with
-            ``bound`` None, a sequence of ``(k, observed, bound)`` triples (one per step).
-            A bound may be a :class:`lpsgd.theory.Bound` (its ``value`` is compared).
+            ``bound`` None, a sequence of ``(k, observed, bound)`` triples (one per step),
+            or of ``(k, observed, bound, args)`` with the keyword arguments the bound was
+            computed from (kept for replays, see :func:`lpsgd.record.quiet`).
+            A bound may be a :class:`lpsgd.theory.Bound` (its ``value`` is compared) or
+            anything ``float()`` accepts.
         bound: the bound of a single observation.
         context: the constants that replay the example.
         rtol: the relative tolerance (one of the module's constants).
@@ -244,44 +266,53 @@ def assert_upper(name: str, pairs_or_observed: Any, bound: Any = None, *,
         identity_at_1: the bound equals the observation at ``k = 1`` by construction;
             the recorded worst ratio is then taken over ``k >= 2`` (the check covers all).
         claim: the claim in words (default ``"<name>: observed <= bound"``).
+        args: the keyword arguments of a single bound (as in the 4-tuples).
+        record_example: False for a further claim about an example already recorded
+            (checked and reported the same way, not counted again).
 
     Raises:
         AssertionError: when some observation exceeds its bound by more than ``rtol``.
     """
     __tracebackhide__ = True
     if bound is None:
-        triples = [(kk, obs, _value(b)) for kk, obs, b in pairs_or_observed]
+        triples = [(t[0], t[1], _value(t[2]), t[3] if len(t) > 3 else None)
+                   for t in pairs_or_observed]
     else:
-        triples = [(k, pairs_or_observed, _value(bound))]
+        triples = [(k, pairs_or_observed, _value(bound), args)]
     if not triples:
         from lpsgd.errors import InvalidArgument
 
         raise InvalidArgument(f"Expected at least one observation but got "
                               f"pairs_or_observed={pairs_or_observed!r}")
-    domain = _domain(v for _, o, b in triples for v in (o, b))
+    domain = _domain(v for _, o, b, _ in triples for v in (o, b))
     with mpmath.workdps(60):
         tol = _to(domain, rtol)
-        rows, bad = [], []
-        for kk, obs, b in triples:
+        rows: list[Row] = []
+        bad: list[Row] = []
+        for kk, obs, b, a in triples:
             obs, b = _to(domain, obs), _to(domain, b)
-            rows.append((_ratio(obs, b), kk, obs, b))
-            if obs > b * (1 + tol) or obs != obs:  # NaN observations fail
-                bad.append((_ratio(obs, b), kk, obs, b))
+            rows.append((_ratio(obs, b), kk, obs, b, a))
+            if obs > b * (1 + tol) or obs != obs or b != b:  # NaN on either side fails
+                bad.append(rows[-1])
         record_rows = [row for row in rows if row[1] is None or row[1] >= 2] \
             if identity_at_1 else rows
-        failure = None
+        failure, failing = None, None
         if bad:
-            _, bk, bobs, bb = bad[0] if any(r != r for r, *_ in bad) else _worst(bad)
+            nan_rows = [row for row in bad if row[2] != row[2] or row[3] != row[3]]
+            failing = nan_rows[0] if nan_rows else _worst(bad)
+            _, bk, bobs, bb, _ = failing
             failure = _message(claim or f"{name}: observed <= bound", "upper",
                                f"rtol={_fmt_tol(rtol)}", len(bad), len(rows),
                                "" if bk is None else f"k={bk}, ", context, _show(bobs),
                                f"<= {_show(bb)}")
-    _finish(name, "upper", rows, record_rows, nontrivial, failure, context)
+    _finish(name, "upper", rows, record_rows, nontrivial, failure, context, failing,
+            record_example)
 
 
 def assert_equal(name: str, actual: Any, desired: Any, *, context: Mapping[str, Any],
                  rtol: float = MP_RTOL, atol: float = 0.0, k: Any = None,
-                 nontrivial: bool | None = None, claim: str | None = None) -> None:
+                 nontrivial: bool | None = None, claim: str | None = None,
+                 record_example: bool = True) -> None:
     """Assert ``|actual - desired| <= atol + rtol |desired|`` element by element; record
     the example.
 
@@ -309,16 +340,21 @@ def assert_equal(name: str, actual: Any, desired: Any, *, context: Mapping[str, 
             rows.append((_ratio(err, allowed), lab, err, allowed, a, d))
             if not both_nan and (err > allowed or err != err):
                 bad.append(rows[-1])
-        failure = None
+        failure, failing = None, None
         if bad:
             nan_bad = [row for row in bad if row[2] != row[2]]
-            _, bk, _, _, ba, bd = nan_bad[0] if nan_bad else _worst(bad)
+            failing = nan_bad[0] if nan_bad else _worst(bad)
+            _, bk, _, _, ba, bd = failing
             where = "" if bk is None else (f"k={bk}, " if _is_step(bk) else f"index {bk}, ")
             failure = _message(claim or f"{name}: actual == desired", "equal",
                                f"rtol={_fmt_tol(rtol)}, atol={_fmt_tol(atol)}", len(bad),
                                len(rows), where, context, _show(ba), _show(bd))
-    steps = [(r, int(lab) if _is_step(lab) else None, e, al) for r, lab, e, al, _, _ in rows]
-    _finish(name, "equal", steps, [], nontrivial, failure, context)
+    def step(row: tuple[Any, ...]) -> Row:
+        r, lab, e, al, _, _ = row
+        return (r, int(lab) if _is_step(lab) else None, e, al, None)
+
+    _finish(name, "equal", [step(row) for row in rows], [], nontrivial, failure, context,
+            None if failing is None else step(failing), record_example)
 
 
 class _Step(int):
@@ -370,7 +406,8 @@ def assert_mc_upper(name: str, mean: Any, se: Any, bound: Any, *,
                     context: Mapping[str, Any], z: float = Z, slack: float = 0.0,
                     rtol: float = MC_RTOL, k: Sequence[int] | int | None = None,
                     nontrivial: bool | None = None, identity_at_1: bool = True,
-                    claim: str | None = None) -> None:
+                    claim: str | None = None,
+                    args: Sequence[Mapping[str, Any] | None] | None = None) -> None:
     """Assert ``mean - z se - slack <= bound (1 + rtol)`` (at every step); record the example.
 
     ``mean``, ``se`` and ``bound`` are numbers or equally long sequences (one per step
@@ -381,7 +418,8 @@ def assert_mc_upper(name: str, mean: Any, se: Any, bound: Any, *,
 
     False alarms: one comparison fails with probability :data:`MC_FALSE_ALARM` (about 2.9e-7
     at z = 5) when the bound holds; :func:`false_alarm_rate` bounds the family-wise rate of
-    a run (e.g. 1e4 comparisons: below 3e-3).
+    a run (e.g. 1e4 comparisons: below 3e-3).  ``args`` (one per step) are the keyword
+    arguments each bound was computed from, kept for replays.
     """
     __tracebackhide__ = True
     means = np.atleast_1d(np.asarray(mean, dtype=np.float64)).ravel()
@@ -395,24 +433,26 @@ def assert_mc_upper(name: str, mean: Any, se: Any, bound: Any, *,
         ks = [k] * means.size
     else:
         ks = list(k)
+    arg_list = list(args) if args is not None else [None] * means.size
     rows, bad = [], []
-    for kk, m, s, b in zip(ks, means, ses, bounds):
+    for kk, m, s, b, a in zip(ks, means, ses, bounds, arg_list):
         lower = float(m - z * s - slack)
-        rows.append((_ratio(lower, float(b)), kk, lower, float(b), float(m), float(s)))
-        if lower > b * (1 + rtol) or not math.isfinite(lower):
+        rows.append((_ratio(lower, float(b)), kk, lower, float(b), a, float(m), float(s)))
+        if lower > b * (1 + rtol) or not math.isfinite(lower) or b != b:
             bad.append(rows[-1])
     record_rows = [row for row in rows if row[1] is None or row[1] >= 2] \
         if identity_at_1 and len(rows) > 1 else rows
-    failure = None
+    failure, failing = None, None
     if bad:
-        _, bk, lower, b, m, s = _worst(bad)
+        failing = _worst(bad)
+        _, bk, lower, b, _, m, s = failing
         failure = _message(claim or f"{name}: mean - z se <= bound", "mc_upper",
                            f"z={z:g}, slack={slack!r}, rtol={_fmt_tol(rtol)}", len(bad),
                            len(rows), "" if bk is None else f"k={bk}, ", context,
                            f"mean {m!r} - {z:g} se ({s!r}) - slack = {lower!r}",
                            f"<= {b!r}")
-    _finish(name, "mc_upper", [row[:4] for row in rows], [row[:4] for row in record_rows],
-            nontrivial, failure, context)
+    _finish(name, "mc_upper", [row[:5] for row in rows], [row[:5] for row in record_rows],
+            nontrivial, failure, context, None if failing is None else failing[:5])
 
 
 def _same_values(actual: Any, desired: Any) -> np.ndarray:

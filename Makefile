@@ -12,7 +12,7 @@ EXTRAS := .[test,peers,data,worstcase]
 PROFILE ?= ci
 # pytest-xdist workers: one per core.
 WORKERS ?= auto
-PYTEST_ARGS := --hypothesis-profile=ci -n $(WORKERS)
+PYTEST_ARGS := --hypothesis-profile=lpsgd-ci -n $(WORKERS)
 
 .PHONY: report test test-latest lock bench verify clean-venv
 

@@ -12,11 +12,12 @@ import pytest
 _PROBE = """
 import json
 from hypothesis import settings
-from lpsgd.profiles import register_profiles, PROFILES
+from lpsgd.profiles import register_profiles, PROFILES, HYPOTHESIS_NAMES
 register_profiles()
-print(json.dumps({p: [settings.get_profile(p).derandomize,
-                      settings.get_profile(p).max_examples,
-                      settings.get_profile(p).database is None] for p in PROFILES}))
+print(json.dumps({p: [settings.get_profile(HYPOTHESIS_NAMES[p]).derandomize,
+                      settings.get_profile(HYPOTHESIS_NAMES[p]).max_examples,
+                      settings.get_profile(HYPOTHESIS_NAMES[p]).database is None]
+                  for p in PROFILES}))
 """
 
 
@@ -53,6 +54,46 @@ def test_quick_profiles_skip_only_the_explain_phase():
     from lpsgd.profiles import register_profiles
 
     register_profiles()
-    for name in ("ci", "dev"):
+    for name in ("lpsgd-ci", "lpsgd-dev"):
         assert set(settings.get_profile(name).phases) == set(Phase) - {Phase.explain}
-    assert set(settings.get_profile("thorough").phases) == set(Phase)
+    assert set(settings.get_profile("lpsgd-thorough").phases) == set(Phase)
+
+
+def test_short_names_map_to_namespaced_profiles():
+    from lpsgd.errors import InvalidArgument
+    from lpsgd.profiles import EXAMPLES, HYPOTHESIS_NAMES, PROFILES, hypothesis_profile
+
+    assert {hypothesis_profile(p) for p in PROFILES} == set(HYPOTHESIS_NAMES.values())
+    for p in PROFILES:
+        name = hypothesis_profile(p)
+        assert name == "lpsgd-" + p and hypothesis_profile(name) == name
+    # the example counts the command help and the report quote are those registered
+    from hypothesis import settings
+
+    for p in PROFILES:
+        assert settings.get_profile(hypothesis_profile(p)).max_examples == EXAMPLES[p]
+    with pytest.raises(InvalidArgument, match=r"Unknown profile='lpsgd-nightly'"):
+        hypothesis_profile("lpsgd-nightly")
+    with pytest.raises(InvalidArgument, match=r"Did you mean 'thorough'"):
+        hypothesis_profile("thorogh")
+
+
+def test_the_suite_runs_under_the_namespaced_profile():
+    """lpsgd report/verify pass the Hypothesis name; a pytest run of this project is under
+    lpsgd-ci (the addopts of its configuration), not under a profile called ci."""
+    import tomllib
+    from pathlib import Path
+
+    from lpsgd.report.suite import pytest_args
+
+    args = pytest_args(Path("properties"), "ci", 0)
+    assert "--hypothesis-profile=lpsgd-ci" in args
+    assert "--hypothesis-profile=lpsgd-dev" in pytest_args(Path("properties"), "dev", 0)
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    addopts = config["tool"]["pytest"]["ini_options"]["addopts"].split()
+    assert [a for a in addopts if a.startswith("--hypothesis-profile")] == [
+        "--hypothesis-profile=lpsgd-ci"]
+    make = [line for line in (root / "Makefile").read_text().splitlines()
+            if "--hypothesis-profile" in line]
+    assert make and all("--hypothesis-profile=lpsgd-ci " in line for line in make)

@@ -7,7 +7,7 @@ import re
 import sys
 
 from lpsgd.commands._args import IntOption, UsageError, add_seed_option
-from lpsgd.profiles import EXAMPLES, PROFILES
+from lpsgd.profiles import EXAMPLES, HYPOTHESIS_NAMES, PROFILES
 
 HELP = "run the property suite and sweeps; write a report folder (the main job)"
 
@@ -43,8 +43,10 @@ agree everywhere; 1 otherwise; 2 for bad arguments (nothing written)."""
 def add_profile_argument(parser: argparse.ArgumentParser) -> None:
     # Validated in run() (not with argparse choices) so every bad value gets the same
     # "names the argument and the value" message as the library raises.
+    names = ", ".join(f"{p} as {HYPOTHESIS_NAMES[p]}" for p in PROFILES)
     parser.add_argument("--profile", default="ci", metavar="{" + ",".join(PROFILES) + "}",
-                        help="Hypothesis profile (default: ci)")
+                        help=f"lpsgd's Hypothesis profile (default: ci); registered with "
+                             f"Hypothesis under namespaced names: {names}")
 
 
 class WorkersOption:

@@ -277,7 +277,14 @@ def _is_derandomized(profile: str) -> bool:
 
 
 def pytest_args(suite_dir: Path, profile: str, seed: int, workers: int = 1) -> list[str]:
-    """The pytest command line for the suite (also shown in the report)."""
+    """The pytest command line for the suite (also shown in the report).
+
+    ``profile`` is a short name (``ci``); Hypothesis gets lpsgd's namespaced profile
+    (``lpsgd-ci``, see :mod:`lpsgd.profiles`).
+    """
+    from lpsgd.profiles import hypothesis_profile
+
+    profile = hypothesis_profile(profile)
     args = [str(suite_dir), "-p", "no:cacheprovider", f"--hypothesis-profile={profile}",
             "--continue-on-collection-errors", "-q", "-rfE", "--benchmark-skip",
             # Hypothesis' per-test statistics go into pytest.log, so the example counts

@@ -164,6 +164,12 @@ def _to(domain: str, x: Any) -> Any:
     return float(x)
 
 
+def _dps() -> int:
+    """Decimal digits of the comparisons: 60, or the caller's precision if higher (a
+    quantity computed at 256 bits is not rounded to 60 digits before it is compared)."""
+    return max(60, mpmath.mp.dps)
+
+
 def _value(x: Any) -> Any:
     """A Bound's value (anything with ``.value``), else ``x``."""
     return getattr(x, "value", x)
@@ -285,7 +291,7 @@ def assert_upper(name: str, pairs_or_observed: Any, bound: Any = None, *,
         raise InvalidArgument(f"Expected at least one observation but got "
                               f"pairs_or_observed={pairs_or_observed!r}")
     domain = _domain(v for _, o, b, _ in triples for v in (o, b))
-    with mpmath.workdps(60):
+    with mpmath.workdps(_dps()):
         tol = _to(domain, rtol)
         rows: list[Row] = []
         bad: list[Row] = []
@@ -327,7 +333,7 @@ def assert_equal(name: str, actual: Any, desired: Any, *, context: Mapping[str, 
     __tracebackhide__ = True
     a_list, d_list, labels = _elements(actual, desired, k)
     domain = _domain([*a_list, *d_list])
-    with mpmath.workdps(60):
+    with mpmath.workdps(_dps()):
         r_tol, a_tol = _to(domain, rtol), _to(domain, atol)
         rows, bad = [], []
         for lab, a, d in zip(labels, a_list, d_list):
@@ -422,13 +428,14 @@ def assert_mc_upper(name: str, mean: Any, se: Any, bound: Any, *,
     arguments each bound was computed from, kept for replays.
     """
     __tracebackhide__ = True
+    scalar = np.ndim(mean) == 0
     means = np.atleast_1d(np.asarray(mean, dtype=np.float64)).ravel()
     ses = np.broadcast_to(np.asarray(se, dtype=np.float64), means.shape).ravel()
     bounds = np.broadcast_to(np.asarray([float(_value(b)) for b in np.ravel(
         np.asarray(bound, dtype=object))] if np.ndim(bound) else float(_value(bound)),
         dtype=np.float64), means.shape).ravel()
     if k is None:
-        ks: list[Any] = list(range(1, means.size + 1)) if means.size > 1 else [None]
+        ks: list[Any] = [None] if scalar else list(range(1, means.size + 1))
     elif isinstance(k, int):
         ks = [k] * means.size
     else:

@@ -1,10 +1,17 @@
 """Other libraries' quantisers, checked and timed with lpsgd's machinery.
 
-Each peer is an adapter: the formats and rounding modes it claims (as FORMATS.md names)
-and a way to build ``fn(x: float64 ndarray) -> ndarray`` for one claim.  Peers are
-optional (the ``peers`` extra: ml_dtypes, pychop); a peer whose import fails is skipped
-with a note saying why, never with an exception.  numpy's own casts are listed as a peer
-too, as the control every check should pass.
+Each peer is an adapter: the formats and rounding modes it claims (the preset and mode
+names of lpsgd.formats and lpsgd.rounding) and a way to build
+``fn(x: float64 ndarray) -> ndarray`` for one claim.  Peers are optional (the ``peers``
+extra: ml_dtypes, pychop, gfloat; torchao needs torch and is never required); a peer
+whose import fails is skipped with a note saying why, never with an exception.  numpy's
+own casts are listed as a peer too, as the control every check should pass.
+
+Element-format peers are in :data:`PEERS`; block quantisers of scaled formats (MX) in
+:data:`SCALED_PEERS`, checked block by block by :func:`check_scaled_quantizer`, with every
+mismatching block explained by the peer's choice that reproduces it exactly
+(:data:`SCALED_KINDS`).  ml_dtypes' float8_e8m0fnu, the E8M0 scale type, is compared with
+lpsgd's scale codes and rules (:func:`e8m0_code_mismatches`, :data:`E8M0_FACTS`).
 
 :func:`check_peers` runs :func:`lpsgd.testing.check_quantizer` on every claim and returns
 facts: counts of inputs checked and mismatched, per kind, and the simplest mismatching
@@ -55,7 +62,7 @@ class Peer:
     Attributes:
         name: the peer's name in reports.
         module: the module imported to use it.
-        claims: (module) -> the (format, mode) pairs it offers, as FORMATS.md names.
+        claims: (module) -> the (format, mode) pairs it offers, as lpsgd names them.
         make: (module, fmt, mode, seed) -> fn, the quantiser for one claim.
         expression: (fmt, mode, seed) -> Python source of the same quantiser, used in
             replay lines (with ``np`` and the peer's module imported).
@@ -136,7 +143,7 @@ class PeerReport:
 _NUMPY_DTYPES = {"binary16": "float16", "binary32": "float32"}
 _ML_DTYPES = ("bfloat16", "float8_e5m2", "float8_e4m3fn", "float8_e4m3", "float8_e3m4",
               "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn")
-#: pychop's rmode numbers (its Chop docstring) for the FORMATS.md mode names.
+#: pychop's rmode numbers (its Chop docstring) for lpsgd's rounding mode names.
 PYCHOP_RMODE = {"nearest_even": 1, "up": 2, "down": 3, "toward_zero": 4, "stochastic": 5,
                 "stochastic_equal": 6, "nearest_zero": 7, "nearest_away": 8, "odd": 9}
 #: pychop's Chop simulates IEEE-like formats (inf and NaN, optional subnormals).
@@ -389,7 +396,7 @@ class PeerFact:
     """One deterministic output of a peer, pinned for the versions where it was seen.
 
     Attributes:
-        peer, format, rounding: the claim (a key of :data:`PEERS`, FORMATS.md names).
+        peer, format, rounding: the claim (a key of :data:`PEERS`, lpsgd's names).
         x: the float64 input.
         got: the peer's output for ``x`` in ``versions``.
         versions: a version specifier (``">=0.5.4,<0.7"``): where the fact holds.  A range

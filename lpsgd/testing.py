@@ -9,10 +9,11 @@ the same check as an assertion for a user's own pytest suite, with a numpy.testi
 message.
 
 Deterministic modes are compared bit for bit under the one rule of :mod:`lpsgd.bitwise`
-(``-0.0 != +0.0``; a NaN equals a NaN of the same sign bit, payloads are ignored).  Stochastic modes are checked statistically: every output
-must be one of the two neighbours (bitwise), and the frequency of the larger-magnitude
-neighbour, which fixes both the bias and the variance of a two-point distribution, must
-agree with the exact probability at a stated false-alarm rate.
+(``-0.0 != +0.0``; a NaN equals a NaN of the same sign bit, payloads are ignored).
+Stochastic modes are checked statistically: every output must be one of the two
+neighbours (bitwise), and the frequency of the larger-magnitude neighbour, which fixes
+both the bias and the variance of a two-point distribution, must agree with the exact
+probability at a stated false-alarm rate.
 """
 
 from __future__ import annotations
@@ -601,9 +602,9 @@ def _bernstein(variance: float, alpha: float) -> float:
 def _p_upper(x: float, mode: RoundingMode, fmt: Format) -> float:
     """Exact probability (as the nearest float) that ``x`` goes up in magnitude.
 
-    As :mod:`lpsgd.reference.quantize` defines it: ``stochastic`` rounds up with probability equal to the exact fraction of
-    the spacing at x (the spacing of x's binade, or s below N_min, as if the exponent
-    range went on above X_max); ``stochastic_equal`` with probability 1/2.  Flushing
+    As :mod:`lpsgd.reference.quantize` defines it: ``stochastic`` rounds up with
+    probability equal to the exact fraction of the spacing at x (the spacing of x's
+    binade, or s below N_min, as if the exponent range went on above X_max); ``stochastic_equal`` with probability 1/2.  Flushing
     (no subnormals) and overflow act on the rounded value afterwards, so they change
     which value "up" is, not its probability.
     """

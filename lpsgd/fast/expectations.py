@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lpsgd.reference.expectations import _check_stable, _floor_args, _validate
+from lpsgd._expectations_common import check_stable, floor_args, quadratic_args
 
 __all__ = ["Moments", "quadratic_moments", "stationary_floor"]
 
@@ -28,7 +28,7 @@ def quadratic_moments(objective, w1, *, K: int, mu, q=1.0, sigma2=None,
 
     Arguments as :func:`lpsgd.reference.expectations.quadratic_moments`.
     """
-    diagonal, A, d, w1, K, mu, q, Sx, Se = _validate(objective, w1, K, mu, q, sigma2, tau2)
+    diagonal, A, d, w1, K, mu, q, Sx, Se = quadratic_args(objective, w1, K, mu, q, sigma2, tau2)
     mus = np.array(mu.values(K - 1))
     qs = np.array(q.values(K - 1))
     e = w1 - objective.w_star
@@ -59,7 +59,7 @@ def quadratic_moments(objective, w1, *, K: int, mu, q=1.0, sigma2=None,
 
 def stationary_floor(objective, *, mu, q=1.0, sigma2=None, tau2=None) -> float:
     """Closed-form stationary ``E[F - F*]`` in float64 (see the reference twin)."""
-    diagonal, A, d, mu, q, Sx, Se = _floor_args(objective, mu, q, sigma2, tau2)
+    diagonal, A, d, mu, q, Sx, Se = floor_args(objective, mu, q, sigma2, tau2)
     m, qq = float(mu), float(q)
     if diagonal:
         lam, cx, ce = A, np.diag(Sx), np.diag(Se)
@@ -67,5 +67,5 @@ def stationary_floor(objective, *, mu, q=1.0, sigma2=None, tau2=None) -> float:
         lam, U = np.linalg.eigh(A)
         cx = np.einsum("ji,jk,ki->i", U, Sx, U)
         ce = np.einsum("ji,jk,ki->i", U, Se, U)
-    _check_stable(m * qq * lam, mu, q)
+    check_stable(m * qq * lam, mu, q)
     return float(np.sum(m * (qq * qq * cx + ce) / (2.0 * qq * (2.0 - m * qq * lam))))

@@ -54,15 +54,15 @@ from typing import Any
 
 import numpy as np
 
-from lpsgd.errors import InvalidArgument
-from lpsgd.formats import Format
-from lpsgd.reference.quantize import (
+from lpsgd._quantize_common import (
     check_common,
     check_float32_results,
     check_randomness,
     input_array,
     non_float_input,
 )
+from lpsgd.errors import InvalidArgument
+from lpsgd.formats import Format
 from lpsgd.rounding import RoundingMode
 from lpsgd.scaled import check_element_axis, is_scaled
 

@@ -11,10 +11,11 @@ Semantics: :mod:`lpsgd.scaled`.  How it is computed (numpy, whole blocks at once
   of ``X_f`` (that is ``a_B > X_f 2^(E - emax_f)``), so no logarithm is ever taken.
 * Elements: ``y = x 2^-e`` is an exact scaling unless it falls below 2^-1022 (a block
   spanning more than a thousand binades); then it is detected (``y 2^e != x``) and those
-  few elements are rounded by the exact rational rounding of the reference.  The others
-  go through :func:`lpsgd.fast.quantize.quantize` on the element grid (``saturate=True``
-  clamps to ``X_f``; integer elements are clamped to ``127/64`` after it), with the
-  uniforms of the elements, and ``Q_f(y) 2^e`` is exact.
+  few elements are rounded exactly by this module's own rational rounding
+  (:func:`_round_rational`, integer arithmetic; no code of the reference layer is
+  used).  The others go through :func:`lpsgd.fast.quantize.quantize` on the element
+  grid (``saturate=True`` clamps to ``X_f``; integer elements are clamped to ``127/64``
+  after it), with the uniforms of the elements, and ``Q_f(y) 2^e`` is exact.
 * NVFP4 (E4M3 scales): the per-tensor scale is float32 arithmetic itself (a numpy
   float32 division).  The block scales and the element roundings depend on exact
   products and quotients (``a_B S / X_f``, ``|x_i| S / s_B``) that float64 cannot hold;
@@ -23,8 +24,8 @@ Semantics: :mod:`lpsgd.scaled`.  How it is computed (numpy, whole blocks at once
   underflow), and both ends are rounded.  Every rounding mode is, for a fixed sign and
   uniform, a monotone function of the magnitude, so where the two ends agree that is the
   exact result; where they differ (ties, values on the grid, and values within 2^-48 of
-  a decision point, which random data almost never hits) the exact rational rounding of
-  the reference decides.  The result ``Q_f s_B / S`` is then one IEEE division of the
+  a decision point, which random data almost never hits) the exact rational rounding
+  :func:`_round_rational` decides.  The result ``Q_f s_B / S`` is then one IEEE division of the
   exact ``Q_f s_B`` by the float32 ``S``: the exact value rounded once to float64.
 """
 
@@ -35,15 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from lpsgd._quantize_common import Prepared, finish, prepare
 from lpsgd.fast.quantize import quantize as _element_quantize
-from lpsgd.reference.scaled import (
-    Prepared,
-    _nearest_float32,
-    e4m3_block_scale,
-    finish,
-    prepare,
-    round_exact,
-)
+from lpsgd.formats import PRESETS, Format
 from lpsgd.rounding import RoundingMode
 from lpsgd.scaled import E4M3_SCALE, E8M0_MAX, E8M0_MIN, ScaledFormat
 
@@ -54,6 +49,76 @@ _REL = 2.0 ** -48
 _ABS = 2.0 ** -1000
 
 
+_BINARY32 = PRESETS["binary32"]
+
+
+# --------------------------------------------------------------------------------------
+# The exact fallback: rational rounding in integer arithmetic, this module's own.
+# --------------------------------------------------------------------------------------
+def _round_rational(y: Fraction, neg: bool, f: Format, mode: RoundingMode,
+                    u: float | None) -> Fraction:
+    """The magnitude ``y >= 0`` (sign ``neg``) rounded on the grid of ``f`` with an
+    unbounded exponent range, exactly: ``y = N / D`` is split as ``n + r / D`` spacings
+    with integers only, and the mode compares integers (``2 r`` with ``D``, ``u D`` with
+    ``r`` as ``u_num D < r u_den``).  The caller clamps to X_f."""
+    num, den = y.numerator, y.denominator
+    if num == 0:
+        return Fraction(0)
+    # floor(log2 (num / den)): start from the bit lengths, correct by one comparison
+    e = num.bit_length() - den.bit_length()
+    if (num << max(-e, 0)) < (den << max(e, 0)):
+        e -= 1
+    qe = max(e, f.e_min) - f.man_bits
+    big_n, big_d = num << max(-qe, 0), den << max(qe, 0)   # y / 2^qe = big_n / big_d
+    n, r = divmod(big_n, big_d)
+    if r == 0:
+        up = False
+    elif mode in (RoundingMode.NEAREST_EVEN, RoundingMode.NEAREST_AWAY,
+                  RoundingMode.NEAREST_ZERO):
+        twice = 2 * r
+        if twice != big_d:
+            up = twice > big_d
+        else:  # exactly halfway
+            up = (mode is RoundingMode.NEAREST_AWAY
+                  or (mode is RoundingMode.NEAREST_EVEN and n & 1 == 1))
+    elif mode is RoundingMode.TOWARD_ZERO:
+        up = False
+    elif mode is RoundingMode.UP:
+        up = not neg
+    elif mode is RoundingMode.DOWN:
+        up = neg
+    elif mode is RoundingMode.ODD:
+        up = n & 1 == 0
+    else:
+        u_num, u_den = float(u).as_integer_ratio()
+        if mode is RoundingMode.STOCHASTIC:
+            up = u_num * big_d < r * u_den
+        else:  # STOCHASTIC_EQUAL
+            up = 2 * u_num < u_den
+    mag = Fraction(n + int(up)) * (Fraction(2) ** qe)
+    if not f.subnormals and mag < f.n_min:
+        return Fraction(0)  # flush to zero, whatever the mode
+    return mag
+
+
+def _e4m3_scale_exact(a: Fraction, s: Fraction, fmt: ScaledFormat) -> Fraction:
+    """E4M3 nearest-even of the exact ``a S / X_f``, saturating at 448 (the fallback of
+    the block scales where the float64 interval is unsure)."""
+    v = _round_rational(a * s / fmt.x_f, False, E4M3_SCALE, RoundingMode.NEAREST_EVEN, None)
+    return min(v, E4M3_SCALE.x_max)
+
+
+def _float32_constant(v: Fraction) -> np.float32:
+    """The exact rational ``v >= 0`` rounded once to the nearest float32 (ties to even)."""
+    if v >= _BINARY32.overflow_threshold:
+        return np.float32(np.inf)
+    r = _round_rational(v, False, _BINARY32, RoundingMode.NEAREST_EVEN, None)
+    return np.float32(float(r))  # r is a float32 value: both conversions are exact
+
+
+# --------------------------------------------------------------------------------------
+# The vectorised quantiser.
+# --------------------------------------------------------------------------------------
 def e8m0_exponents(a: np.ndarray, fmt: ScaledFormat) -> np.ndarray:
     """E8M0 exponents (int64, clamped to [-127, 127]) of positive finite block maxima."""
     m, ex = np.frexp(a)               # a = m 2^ex, 1/2 <= m < 1, exact
@@ -75,7 +140,7 @@ def tensor_scale(a_tensor: float, fmt: ScaledFormat) -> float:
         return 1.0
     with np.errstate(over="ignore"):
         a32 = np.float32(a_tensor)
-        num = np.float32(float(_nearest_float32(fmt.tensor_numerator)))
+        num = _float32_constant(fmt.tensor_numerator)
         if a32 == 0 or not np.isfinite(a32):
             return 1.0
         s = num / a32
@@ -111,7 +176,8 @@ def _exact_elements(p: Prepared, idx: tuple[np.ndarray, ...], factor: np.ndarray
         v = float(p.x[pos])
         neg = bool(np.signbit(v))
         u = None if p.u is None else float(p.u[pos])
-        g = min(round_exact(abs(Fraction(v)) * factor[k], neg, sf.grid, p.mode, u), sf.x_f)
+        g = min(_round_rational(abs(Fraction(v)) * factor[k], neg, sf.grid, p.mode, u),
+                sf.x_f)
         out[pos] = -float(g) if neg else float(g)
 
 
@@ -162,7 +228,7 @@ def _nv(p: Prepared) -> np.ndarray:
     unsure = q_lo != q_hi
     if unsure.any():
         fs = Fraction(s)
-        q_lo[unsure] = [float(e4m3_block_scale(Fraction(float(v)), fs, sf))
+        q_lo[unsure] = [float(_e4m3_scale_exact(Fraction(float(v)), fs, sf))
                         for v in amax[ok][unsure]]
     sb[ok] = q_lo
     live = _spread(sb > 0, size, n)         # blocks with elements to round

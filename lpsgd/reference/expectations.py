@@ -1,4 +1,4 @@
-"""Exact expectations of shrunk SGD on quadratics (THEORY.md section 4), in mpmath.
+"""Exact expectations of shrunk SGD on quadratics, in mpmath.
 
 Model: ``F(w) = 1/2 (w - w*)^T A (w - w*) + F*``, iteration
 ``w_{k+1} = w_k - mu_k (q_k (grad F(w_k) + xi_k) + e_k)`` with independent zero-mean
@@ -25,10 +25,8 @@ from typing import NamedTuple
 import mpmath
 import numpy as np
 
-from lpsgd._validate import check_int, check_real
-from lpsgd.errors import AssumptionError, InvalidArgument
-from lpsgd.objectives import DenseQuadratic, DiagonalQuadratic, as_real_array
-from lpsgd.schedules import as_schedule, to_mpf
+from lpsgd._expectations_common import check_stable, floor_args, quadratic_args
+from lpsgd.schedules import to_mpf
 
 __all__ = ["Moments", "quadratic_moments", "stationary_floor", "DPS"]
 
@@ -43,59 +41,6 @@ class Moments(NamedTuple):
 
     gaps: tuple
     grad_norms2: tuple
-
-
-def _parse_quadratic(objective) -> tuple[bool, np.ndarray]:
-    if isinstance(objective, DiagonalQuadratic):
-        return True, objective.lambdas
-    if isinstance(objective, DenseQuadratic):
-        return False, objective.A
-    raise InvalidArgument(
-        f"Expected objective to be a DiagonalQuadratic or DenseQuadratic but got "
-        f"objective={objective!r}")
-
-
-def _noise_matrix(name: str, value, d: int) -> np.ndarray:
-    """A covariance from None (0), a number (isotropic), variances (d,) or a matrix (d, d)."""
-    if value is None:
-        return np.zeros((d, d))
-    arr = as_real_array(name, value, ndim=(0, 1, 2))
-    if arr.ndim == 0:
-        if arr < 0:
-            raise InvalidArgument(f"Expected {name} >= 0 but got {name}={float(arr)!r}")
-        return float(arr) * np.eye(d)
-    if arr.ndim == 1:
-        if arr.shape != (d,):
-            raise InvalidArgument(f"Expected {name} to have shape ({d},) but got shape "
-                                  f"{arr.shape}")
-        if arr.min() < 0:
-            raise InvalidArgument(
-                f"Expected {name} >= 0 elementwise (variances) but got {name} containing "
-                f"{float(arr.min())!r}")
-        return np.diag(arr)
-    if arr.shape != (d, d):
-        raise InvalidArgument(f"Expected {name} to have shape ({d}, {d}) but got shape "
-                              f"{arr.shape}")
-    if not np.array_equal(arr, arr.T):
-        raise InvalidArgument(f"Expected {name} to be a symmetric covariance but got an "
-                              f"asymmetric matrix")
-    if np.diag(arr).min() < 0:
-        raise InvalidArgument(
-            f"Expected {name} to have variances >= 0 on its diagonal but got "
-            f"{float(np.diag(arr).min())!r}")
-    return arr
-
-
-def _validate(objective, w1, K, mu, q, sigma2, tau2):
-    diagonal, A = _parse_quadratic(objective)
-    d = objective.d
-    w1 = as_real_array("w1", w1, shape=(d,))
-    K = check_int("K", K, min_value=1)
-    mu = as_schedule(mu, "mu", kind="stepsize")
-    q = as_schedule(q, "q", kind="shrinkage")
-    Sx = _noise_matrix("sigma2", sigma2, d)
-    Se = _noise_matrix("tau2", tau2, d)
-    return diagonal, A, d, w1, K, mu, q, Sx, Se
 
 
 def quadratic_moments(objective, w1, *, K: int, mu, q=1.0, sigma2=None,
@@ -116,7 +61,7 @@ def quadratic_moments(objective, w1, *, K: int, mu, q=1.0, sigma2=None,
     Returns:
         :class:`Moments` of two K-tuples of mpf.
     """
-    diagonal, A, d, w1, K, mu, q, Sx, Se = _validate(objective, w1, K, mu, q, sigma2, tau2)
+    diagonal, A, d, w1, K, mu, q, Sx, Se = quadratic_args(objective, w1, K, mu, q, sigma2, tau2)
     with mpmath.workdps(DPS):
         mus, qs = mu.values_mp(K - 1), q.values_mp(K - 1)
         e = [to_mpf(a) - to_mpf(b) for a, b in zip(w1, objective.w_star)]
@@ -162,26 +107,8 @@ def _dense(A, e, mus, qs, Sx, Se, K) -> Moments:
     return Moments(tuple(gaps), tuple(gn))
 
 
-def _check_stable(etas_lam, mu, q) -> None:
-    for i, x in enumerate(etas_lam):
-        if not 0 < x < 2:
-            raise AssumptionError(
-                f"stationary floor needs 0 < mu*q*lambda_i < 2 for every i; got "
-                f"mu*q*lambda_{i + 1}={float(x)!r} (mu={mu!r}, q={q!r})")
-
-
-def _floor_args(objective, mu, q, sigma2, tau2):
-    diagonal, A = _parse_quadratic(objective)
-    d = objective.d
-    mu = check_real("mu", mu, min_value=0, exclude_min=True)
-    q = check_real("q", q, min_value=0, max_value=1, exclude_min=True)
-    Sx = _noise_matrix("sigma2", sigma2, d)
-    Se = _noise_matrix("tau2", tau2, d)
-    return diagonal, A, d, mu, q, Sx, Se
-
-
 def stationary_floor(objective, *, mu, q=1.0, sigma2=None, tau2=None) -> mpmath.mpf:
-    """Closed-form ``lim_k E[F(w_k) - F*]`` for constant mu and q (THEORY.md section 4).
+    """Closed-form ``lim_k E[F(w_k) - F*]`` for constant mu and q.
 
     .. math:: E[F - F^*]_\\infty = \\sum_i \\frac{\\mu (q^2 \\sigma_i^2 + \\tau_i^2)}
               {2 q (2 - \\mu q \\lambda_i)}
@@ -194,7 +121,7 @@ def stationary_floor(objective, *, mu, q=1.0, sigma2=None, tau2=None) -> mpmath.
     Raises:
         AssumptionError: unless ``0 < mu q lambda_i < 2`` for every eigenvalue.
     """
-    diagonal, A, d, mu, q, Sx, Se = _floor_args(objective, mu, q, sigma2, tau2)
+    diagonal, A, d, mu, q, Sx, Se = floor_args(objective, mu, q, sigma2, tau2)
     with mpmath.workdps(DPS):
         m, qq = to_mpf(mu), to_mpf(q)
         if diagonal:
@@ -208,6 +135,6 @@ def stationary_floor(objective, *, mu, q=1.0, sigma2=None, tau2=None) -> mpmath.
             Ce = U.T * mpmath.matrix(Se.tolist()) * U
             cx = [Cx[i, i] for i in range(d)]
             ce = [Ce[i, i] for i in range(d)]
-        _check_stable([m * qq * li for li in lam], mu, q)
+        check_stable([m * qq * li for li in lam], mu, q)
         return mpmath.fsum(m * (qq ** 2 * x + t) / (2 * qq * (2 - m * qq * li))
                            for li, x, t in zip(lam, cx, ce))

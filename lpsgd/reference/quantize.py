@@ -66,109 +66,21 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from lpsgd._validate import check_bool, show
+from lpsgd._quantize_common import (
+    FLOAT_DTYPES,
+    check_common,
+    check_float32_results,
+    check_randomness,
+    input_array,
+    non_float_input,
+)
+from lpsgd._validate import show
 from lpsgd.errors import InvalidArgument
-from lpsgd.formats import Format, as_format
-from lpsgd.rounding import RoundingMode, rounding_mode
+from lpsgd.formats import Format
+from lpsgd.rounding import RoundingMode
 from lpsgd.scaled import check_element_axis, is_scaled
 
 __all__ = ["quantize"]
-
-
-# --------------------------------------------------------------------------------------
-# Argument checks shared with lpsgd.fast.quantize (one place, one wording).
-# --------------------------------------------------------------------------------------
-_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
-
-
-def _short(value: Any) -> str:
-    """repr of a value, cut short for big arrays (messages must stay readable)."""
-    return show(value)
-
-
-def check_common(fmt: Format | str, rounding: str | RoundingMode,
-                 saturate: object) -> tuple[Format, RoundingMode, bool]:
-    """Validate the format, the mode and ``saturate`` (both quantisers call this)."""
-    return as_format(fmt), rounding_mode(rounding), check_bool("saturate", saturate)
-
-
-def check_randomness(mode: RoundingMode, shape: tuple[int, ...], rng: object,
-                     uniforms: object) -> np.ndarray | None:
-    """Validate ``rng``/``uniforms`` for ``mode``; return the uniforms as float64 or None.
-
-    Deterministic modes accept neither; stochastic modes need exactly one.  Given
-    uniforms must have the input's shape, a float dtype, and lie in [0, 1) (no NaN).
-    With ``rng`` this returns None and the caller draws ``rng.random(shape)``.
-    """
-    if not mode.is_stochastic:
-        if rng is not None:
-            raise InvalidArgument(f"rng is only used by stochastic modes; got rng={_short(rng)} "
-                                  f"with rounding={mode.value!r}")
-        if uniforms is not None:
-            raise InvalidArgument(f"uniforms are only used by stochastic modes; got "
-                                  f"uniforms={_short(uniforms)} with rounding={mode.value!r}")
-        return None
-    if rng is not None and uniforms is not None:
-        raise InvalidArgument(f"Expected rng or uniforms, not both, for rounding={mode.value!r} "
-                              f"but got rng={_short(rng)} and uniforms={_short(uniforms)}")
-    if rng is None and uniforms is None:
-        raise InvalidArgument(f"rounding={mode.value!r} needs randomness: pass rng="
-                              f"numpy.random.default_rng(seed) or uniforms=<array in [0, 1)>")
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise InvalidArgument(f"Expected rng to be a numpy.random.Generator (e.g. "
-                                  f"numpy.random.default_rng(0)) but got rng={_short(rng)}")
-        return None
-    if isinstance(uniforms, bool | np.bool_):
-        raise InvalidArgument(f"Expected uniforms to be floats in [0, 1) but got "
-                              f"uniforms={show(uniforms)}")
-    u = np.asarray(uniforms)
-    if u.dtype not in _FLOAT_DTYPES:
-        raise InvalidArgument(f"Expected uniforms to be a float64 or float32 array but got "
-                              f"uniforms={_short(uniforms)} of dtype {u.dtype}")
-    if u.shape != tuple(shape):
-        raise InvalidArgument(f"Expected uniforms of shape {tuple(shape)} (the shape of x) but "
-                              f"got uniforms of shape {u.shape}")
-    bad = ~((u >= 0) & (u < 1))  # also catches NaN
-    if bad.any():
-        first = u[bad].flat[0]
-        raise InvalidArgument(f"Expected uniforms in [0, 1) but got uniforms containing "
-                              f"{float(first)!r} ({int(bad.sum())} bad of {u.size})")
-    return u.astype(np.float64, copy=False)
-
-
-def _what(fast: bool) -> str:
-    return ("a float64 or float32 numpy array or scalar, or a Python float" if fast else
-            "a float64 or float32 numpy array or scalar, a Python float, an mpmath mpf, "
-            "or an object array of those")
-
-
-def input_array(x: list | tuple | np.ndarray | np.floating | float, *,
-                fast: bool) -> np.ndarray:
-    """``numpy.asarray(x)``, with InvalidArgument for what numpy cannot turn into an array.
-
-    Ragged nested lists (``[[1.0], [1.0, 2.0]]``), nesting deeper than numpy allows and
-    integers too large for a float64 (``[1.0, 10**400]``) make numpy raise its own
-    ValueError or OverflowError; both quantisers report them as a bad ``x`` instead.
-    """
-    if isinstance(x, np.ndarray):
-        return x
-    try:
-        return np.asarray(x)
-    except (ValueError, TypeError, OverflowError, RecursionError):
-        raise InvalidArgument(
-            f"Expected x to be {_what(fast)} but got x={_short(x)}, which numpy cannot turn "
-            f"into an array (rows of different lengths, or an element that is not a "
-            f"float64)") from None
-
-
-def non_float_input(x: object, *, fast: bool) -> InvalidArgument:
-    """The error for an input that is not a float64/float32 value or array."""
-    what = _what(fast)
-    extra = "; object arrays and mpf values: use lpsgd.reference.quantize" if fast else ""
-    dtype = getattr(x, "dtype", None)
-    kind = f" of dtype {dtype}" if dtype is not None else f" of type {type(x).__name__}"
-    return InvalidArgument(f"Expected x to be {what} but got x={_short(x)}{kind}{extra}")
 
 
 # --------------------------------------------------------------------------------------
@@ -309,23 +221,23 @@ def _elements(x: object) -> tuple[list[object], tuple[int, ...], np.dtype | None
         raise non_float_input(x, fast=False)
     if isinstance(x, float | np.floating):
         dt = np.dtype(type(x)) if isinstance(x, np.floating) else np.dtype(np.float64)
-        if dt not in _FLOAT_DTYPES:
+        if dt not in FLOAT_DTYPES:
             raise non_float_input(x, fast=False)
         return [x], (), dt
     if isinstance(x, np.ndarray | list | tuple):
         arr = input_array(x, fast=False)
-        if arr.dtype in _FLOAT_DTYPES:
+        if arr.dtype in FLOAT_DTYPES:
             return list(arr.reshape(-1)), arr.shape, arr.dtype
         if arr.dtype == object:
             items = list(arr.reshape(-1))
             for item in items:
                 ok = isinstance(item, mpmath.mpf | float) and not isinstance(item, bool)
                 ok = ok or (isinstance(item, np.floating)
-                            and np.dtype(type(item)) in _FLOAT_DTYPES)
+                            and np.dtype(type(item)) in FLOAT_DTYPES)
                 if not ok:
                     raise InvalidArgument(
                         f"Expected every element of x to be a float or an mpmath mpf but got "
-                        f"{show(item)} of type {type(item).__name__} in x={_short(x)}")
+                        f"{show(item)} of type {type(item).__name__} in x={show(x)}")
             return items, arr.shape, None
     raise non_float_input(x, fast=False)
 
@@ -348,21 +260,6 @@ def _to_mpf(r: _Result) -> mpmath.mpf:
         return r.mag
     man, exp = r.mag.man_exp
     return _exact(-man, exp)  # unary minus would round to the global precision
-
-
-def check_float32_results(res64: np.ndarray) -> np.ndarray:
-    """Cast float64 results to float32, refusing values float32 cannot hold exactly."""
-    with np.errstate(over="ignore"):
-        res32 = res64.astype(np.float32)
-    back = res32.astype(np.float64)
-    bad = ~((back == res64) | np.isnan(res64))
-    if bad.any():
-        first = float(res64[bad].flat[0])
-        raise InvalidArgument(
-            f"The result {first!r} (float.hex {first.hex()}) is not representable in float32; "
-            f"x was float32, so the result must be too: pass x as float64 "
-            f"(x.astype(numpy.float64)) to get float64 results")
-    return res32
 
 
 def quantize(x: Any, fmt: Format | str, rounding: str | RoundingMode = "nearest_even", *,

@@ -36,89 +36,22 @@ from typing import Any
 
 import numpy as np
 
-from lpsgd._validate import check_bool
-from lpsgd.errors import InvalidArgument
+from lpsgd._quantize_common import Prepared, finish, prepare
 from lpsgd.formats import PRESETS, Format
-from lpsgd.reference.quantize import check_float32_results, check_randomness, rounds_up
-from lpsgd.rounding import RoundingMode, rounding_mode
-from lpsgd.scaled import (
-    E4M3_SCALE,
-    E8M0_MAX,
-    E8M0_MIN,
-    ScaledFormat,
-    as_scaled_format,
-    check_block_axis,
-)
+from lpsgd.reference.quantize import rounds_up
+from lpsgd.rounding import RoundingMode
+from lpsgd.scaled import E4M3_SCALE, E8M0_MAX, E8M0_MIN, ScaledFormat
 
 __all__ = ["quantize_scaled", "encode", "Encoded", "round_exact", "floor_log2",
            "e8m0_exponent", "tensor_scale", "e4m3_block_scale", "prepare", "finish"]
 
-_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _HALF = Fraction(1, 2)
 _BINARY32 = PRESETS["binary32"]
 
 
 # --------------------------------------------------------------------------------------
-# Inputs and outputs, shared with lpsgd.fast.scaled.
+# Blocks of a row (argument checks and the layout live in lpsgd._quantize_common).
 # --------------------------------------------------------------------------------------
-class Prepared(typing.NamedTuple):
-    fmt: ScaledFormat
-    mode: RoundingMode
-    x: np.ndarray            # float64, the block axis moved last, shape (..., n)
-    u: np.ndarray | None     # float64 uniforms, same layout as x
-    shape: tuple[int, ...]   # the input's shape
-    axis: int                # the block axis (non-negative)
-    dtype: np.dtype
-
-
-def _as_array(x: object) -> np.ndarray:
-    if isinstance(x, bool | np.bool_):
-        arr = None
-    elif isinstance(x, np.ndarray):
-        arr = x
-    elif isinstance(x, float | np.floating | list | tuple):
-        arr = np.asarray(x)
-    else:
-        arr = None
-    if arr is None or arr.dtype not in _FLOAT_DTYPES:
-        dtype = getattr(arr if arr is not None else x, "dtype", None)
-        kind = f" of dtype {dtype}" if dtype is not None else f" of type {type(x).__name__}"
-        text = repr(x)
-        text = text if len(text) <= 120 else text[:117] + "..."
-        raise InvalidArgument(f"Expected x to be a float64 or float32 numpy array or scalar, "
-                              f"or a Python float, for a scaled format but got x={text}{kind}")
-    return arr
-
-
-def prepare(x: Any, fmt: Any, rounding: Any, rng: Any, uniforms: Any, saturate: Any,
-            axis: Any) -> Prepared:
-    """Validate every argument and lay the input out with the block axis last."""
-    sf = as_scaled_format(fmt)
-    mode = rounding_mode(rounding)
-    check_bool("saturate", saturate)
-    arr = _as_array(x)
-    ax = check_block_axis(axis, arr.ndim)
-    u = check_randomness(mode, arr.shape, rng, uniforms)
-    if mode.is_stochastic and u is None:
-        u = rng.random(arr.shape)  # one call, C order, before anything else (both paths)
-    work = arr.reshape(1) if arr.ndim == 0 else arr
-    xm = np.moveaxis(work.astype(np.float64), ax, -1)
-    um = None if u is None else np.moveaxis(np.asarray(u, np.float64).reshape(work.shape),
-                                            ax, -1)
-    return Prepared(sf, mode, xm, um, arr.shape, ax, arr.dtype)
-
-
-def finish(res: np.ndarray, p: Prepared) -> np.ndarray:
-    """Move the block axis back; float32 inputs of E8M0 formats get float32 results.
-
-    NVFP4 results are the exact values rounded once to float64, so they stay float64.
-    """
-    out = np.moveaxis(res, -1, p.axis).reshape(p.shape)
-    if p.dtype == np.float32 and p.fmt.scale == "e8m0":
-        return check_float32_results(out)
-    return out
-
-
 def block_slices(n: int, block_size: int) -> list[slice]:
     """The blocks of a row of ``n`` elements; a shorter last block is a block of its own."""
     return [slice(lo, min(lo + block_size, n)) for lo in range(0, n, block_size)]

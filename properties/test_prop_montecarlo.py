@@ -9,9 +9,11 @@ The properties live in :mod:`lpsgd.suite.theorems`; here they run with lpsgd's t
 
 from __future__ import annotations
 
-from lpsgd.suite import theorems
+from lpsgd.suite.theorems import (
+    theorem1_montecarlo, theorem2_montecarlo, theorem3_montecarlo, theorem4_montecarlo,
+)
 
-test_theorem1_montecarlo = theorems.theorem1_montecarlo()
-test_theorem2_montecarlo = theorems.theorem2_montecarlo()
-test_theorem3_montecarlo = theorems.theorem3_montecarlo()
-test_theorem4_montecarlo = theorems.theorem4_montecarlo()
+test_theorem1_montecarlo = theorem1_montecarlo()
+test_theorem2_montecarlo = theorem2_montecarlo()
+test_theorem3_montecarlo = theorem3_montecarlo()
+test_theorem4_montecarlo = theorem4_montecarlo()

@@ -8,10 +8,13 @@ they check; here they run with lpsgd's own.
 
 from __future__ import annotations
 
-from lpsgd.suite import theorems
+from lpsgd.suite.theorems import (
+    effective_stepsize_equivalence, gap_monotone_in_q, iterations_to_eps_slowdown,
+    floor_grows_as_precision_falls, reduction_to_classical,
+)
 
-test_effective_stepsize_equivalence = theorems.effective_stepsize_equivalence()
-test_gap_monotone_in_q = theorems.gap_monotone_in_q()
-test_iterations_to_eps_slowdown = theorems.iterations_to_eps_slowdown()
-test_floor_grows_as_precision_falls = theorems.floor_grows_as_precision_falls()
-test_reduction_to_classical = theorems.reduction_to_classical()
+test_effective_stepsize_equivalence = effective_stepsize_equivalence()
+test_gap_monotone_in_q = gap_monotone_in_q()
+test_iterations_to_eps_slowdown = iterations_to_eps_slowdown()
+test_floor_grows_as_precision_falls = floor_grows_as_precision_falls()
+test_reduction_to_classical = reduction_to_classical()

@@ -1,14 +1,17 @@
 """``lpsgd formats`` and ``lpsgd quantize`` through lpsgd.cli.main, output captured; the
-format names every command accepts (presets, aliases, eXmY[:flag...] specs)."""
+format names every command accepts (presets, aliases, eXmY[:flag...] specs); scaled
+presets, whose lines add element codes and whose second table gives the block scales."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lpsgd.cli import main
 from lpsgd.commands._args import alias_table, resolve_format, spec_of
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import ALIASES, PRESETS, Format, preset
+from lpsgd.scaled import SCALED_PRESETS
 
 
 def test_formats_table(capsys) -> None:
@@ -264,3 +267,112 @@ def test_help_of_commands_taking_a_format_explains_the_syntax(capsys, command):
     for word in ("eXmY", "fn_nonan", "nosub", "e4m3:fn", "fp8", "lpsgd formats --aliases",
                  *PRESETS):
         assert word in out, word
+
+
+# -- scaled formats: values, element codes and block scales --------------------------------
+
+def _scaled_tables(out: str) -> tuple[list[list[str]], list[list[str]], list[str]]:
+    """(value rows, block rows, comment lines) of `lpsgd quantize` on a scaled format."""
+    lines = out.splitlines()
+    assert lines[0].startswith("# format")
+    gap = lines.index("")
+    comments = [line for line in lines if line.startswith("#")]
+    body = [line for line in lines[gap + 1:] if not line.startswith("#")]
+    return ([line.split() for line in lines[2:gap]], [line.split() for line in body[1:]],
+            comments)
+
+
+SCALED_VALUES = ["--", "0.3", "-1.7", "5.9", "0.01", "-0.0", "448", "511.99", "1e-3",
+                 *[repr(0.37 * k - 4.0) for k in range(32)]]
+
+
+@pytest.mark.parametrize("name", list(SCALED_PRESETS))
+def test_quantize_scaled_preset_prints_results_codes_and_scales(capsys, name):
+    from lpsgd import reference
+    from lpsgd.reference.scaled import encode
+
+    sf = SCALED_PRESETS[name]
+    assert main(["quantize", "--format", name, *SCALED_VALUES]) == 0
+    rows, blocks, comments = _scaled_tables(capsys.readouterr().out)
+    x = np.array([float(v) for v in SCALED_VALUES[1:]])
+    want = reference.quantize(x, sf)
+    enc = encode(x, sf)
+    assert comments[0].startswith(f"# format {name} (element {sf.element.label}, blocks of "
+                                  f"{sf.block_size}, scale {sf.scale}, rule {sf.rule})")
+    assert [r[2] for r in rows] == [repr(v) for v in want.tolist()]
+    assert [int(r[4]) for r in rows] == [i // sf.block_size for i in range(x.size)]
+    assert len(blocks) == enc.scales.size == -(-x.size // sf.block_size)
+    for b, row in enumerate(blocks):
+        lo, hi = b * sf.block_size, min((b + 1) * sf.block_size, x.size)
+        assert row[1] == f"{lo}..{hi - 1}" and float(row[2]) == np.max(np.abs(x[lo:hi]))
+        if sf.scale == "e8m0":
+            e = int(enc.exponents[b])
+            assert row[3:] == [f"2^{e}", str(e + 127), str(e)]
+        else:
+            assert float(row[3]) == enc.scales[b]
+            assert row[4] == format(int(enc.scale_codes[b]), "08b")
+    # every printed element code decodes, times its block scale (over S: one float64
+    # division, the exact value rounded once), to the printed result
+    s_tensor = enc.tensor_scale
+    for i, r in enumerate(rows):
+        code = int(r[3].replace("|", ""), 2)
+        assert code == enc.codes[i]
+        value = sf.element.decode(code) * float(enc.scales[i // sf.block_size]) / s_tensor
+        assert value == want[i], (i, value, want[i])
+    if sf.scale == "e4m3":
+        assert any(c.startswith(f"# per-tensor scale S = {s_tensor!r}") for c in comments)
+
+
+def test_quantize_scaled_nan_block_and_clamp(capsys):
+    assert main(["quantize", "--format", "mxfp8_e4m3", "511.99", "1", "nan"]) == 0
+    rows, blocks, _ = _scaled_tables(capsys.readouterr().out)
+    assert [r[2] for r in rows] == ["nan", "nan", "nan"] and {r[3] for r in rows} == {"-"}
+    assert blocks[0][3:] == ["nan", "255", "-"]
+    assert main(["quantize", "--format", "mxfp8_e4m3", "511.99", "1"]) == 0
+    rows, blocks, _ = _scaled_tables(capsys.readouterr().out)
+    # 511.99 has the exponent 8 (read from its bits): scale 2^0, and it clamps to X_f
+    assert rows[0][2] == "448.0" and blocks[0][3:] == ["2^0", "127", "0"]
+
+
+def test_quantize_scaled_stochastic_uses_the_seeded_uniforms(capsys):
+    from lpsgd import reference
+
+    args = ["quantize", "--format", "mxfp4_e2m1", "--rounding", "stochastic", "--seed", "5",
+            "0.3", "0.3", "0.3", "0.3", "2.2", "5.0"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    assert capsys.readouterr().out == first
+    x = np.array([0.3, 0.3, 0.3, 0.3, 2.2, 5.0])
+    want = reference.quantize(x, "mxfp4_e2m1", "stochastic",
+                              uniforms=np.random.default_rng(5).random(x.size))
+    rows, _, _ = _scaled_tables(first)
+    assert [r[2] for r in rows] == [repr(v) for v in want.tolist()]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["quantize", "--format", "mxfp4_e2m1", "--saturate", "1"],
+     "--saturate is for element formats; a scaled format (mxfp4_e2m1) always clamps"),
+    (["quantize", "--format", "mxfp4", "1"], "Did you mean 'mxfp4_e2m1'?"),
+    (["quantize", "--format", "nvfp5", "1"], "Did you mean 'nvfp4'?"),
+    (["quantize", "--format", "fp17", "1"], "Did you mean 'fp16'?"),
+    (["quantize", "--format", "mx8", "1"], "or a scaled preset (mxfp8_e4m3, "),
+    (["quantize", "--format", "nvfp4", "--rounding", "stochastic", "1"], "needs --seed"),
+    (["quantize", "--format", "nvfp4", "--seed", "1", "1"], "--seed is only used"),
+    (["quantize", "--format", "mxint8", "x"], "Expected VALUE to be a number"),
+    (["quantize", "--format", "mxint8", "--rounding", "near", "1"], "Unknown --rounding"),
+])
+def test_quantize_scaled_bad_arguments_exit_2(capsys, argv, message) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("lpsgd quantize: error:") and message in captured.err
+
+
+def test_quantize_help_explains_scaled_formats(capsys):
+    with pytest.raises(SystemExit):
+        main(["quantize", "--help"])
+    out = capsys.readouterr().out
+    assert "Scaled formats" in out and "lpsgd quantize --format mxfp4_e2m1" in out
+    for name in SCALED_PRESETS:
+        assert name in out, name

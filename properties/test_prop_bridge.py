@@ -1,4 +1,4 @@
-"""Theorems 5-7 of THEORY.md section 5 with real quantisers in the loop.
+"""Theorems 5-7 (lpsgd.theory.theorem5/6/7) with real quantisers in the loop.
 
 * Theorems 5 and 6: gradient descent ``w_{k+1} = w_k - mu Q(grad F(w_k))`` on diagonal
   quadratics with a real deterministic quantiser, run EXACTLY: the iterate is kept as a
@@ -9,8 +9,12 @@
   formats are biased to coarse ones (m <= 3), where truncation shrinkage is large.
 * Theorem 7: Monte Carlo SGD with stochastic rounding of the gradient
   (``fast.quantize(..., "stochastic", rng=...)``) and bounded additive noise; it fails
-  only when ``mean - Z se > bound (1 + RTOL)`` at some k (Z = 5 standard errors, RTOL
-  = 1e-12 for float64 arithmetic).
+  only when ``mean - Z se > bound (1 + rtol)`` at some k (the Monte Carlo comparison of
+  :func:`lpsgd.suite.compare.assert_mc_upper`: Z = 5 standard errors, rtol for float64
+  arithmetic).
+
+Each property is a factory of the implementations it uses (the theorem, the quantiser),
+lpsgd's by default; ``test_x = x()`` runs lpsgd's own.
 """
 
 from __future__ import annotations
@@ -25,15 +29,10 @@ from hypothesis import assume, event, given, note, settings
 from hypothesis import strategies as st
 
 import lpsgd.fast as fast
-import lpsgd.record as record
 import lpsgd.reference as reference
 import lpsgd.strategies as lst
 import lpsgd.theory as theory
-
-#: Standard errors a Monte Carlo mean may exceed its bound by before a failure.
-Z = 5
-#: Relative tolerance of float64 comparisons.
-RTOL = 1e-12
+from lpsgd.suite import compare
 
 _GD_MODES = ("toward_zero", "toward_zero", "nearest_even", "nearest_away", "nearest_zero",
              "odd")
@@ -48,7 +47,8 @@ def _mpf(v: Fraction) -> mpmath.mpf:
 
 
 def _exact_gd(lams: list[Fraction], e1: list[Fraction], mu: Fraction, fmt, rounding: str,
-              K: int) -> tuple[list[Fraction], list[list[Fraction]]]:
+              K: int, reference_quantize=reference.quantize
+              ) -> tuple[list[Fraction], list[list[Fraction]]]:
     """Exact gradient descent on F(w) = 1/2 sum lam_i e_i^2 (e = w - w*), K iterates.
 
     Returns F(w_k) - F* for k = 1..K and the gradients of the K - 1 steps.
@@ -60,7 +60,7 @@ def _exact_gd(lams: list[Fraction], e1: list[Fraction], mu: Fraction, fmt, round
         if k == K:
             break
         g = [lam * ei for lam, ei in zip(lams, e)]
-        qg = reference.quantize(np.array([_mpf(v) for v in g], dtype=object), fmt, rounding)
+        qg = reference_quantize(np.array([_mpf(v) for v in g], dtype=object), fmt, rounding)
         grads.append(g)
         e = [ei - mu * Fraction(float(qi)) for ei, qi in zip(e, qg)]
     return gaps, grads
@@ -120,96 +120,111 @@ def _replay(fmt, rounding, obj, e1, mu, K, **extra) -> dict:
             "mu": mu, "K": K, **extra}
 
 
-@given(_gd_case())
-def test_theorem6_gradient_descent(case):
-    """Theorem 6: F(w_k) - F* <= F_t + (1 - mu c q_lo(t))^(k-1) (gap - F_t), every t.
-
-    Checked for several admissible thresholds t (the smallest surviving magnitude, N_min,
-    the smallest nonzero gradient component met, and each binade start above them up to
-    X_max) since every t gives a valid bound.
-    """
-    fmt, rounding, obj, lams, e1, mu, q_hi, K = case
-    gaps, grads = _exact_gd(lams, e1, Fraction(mu), fmt, rounding, K)
-    d, L, c = obj.d, obj.L, obj.c
-    met = [abs(g) for gs in grads for g in gs if g != 0]
-    cands = {fmt.n_min, fmt.smallest_positive, fmt.x_max}
-    if met:
-        cands.add(min(met))
-        cands.add(max(met))
-    cands = sorted(t for t in cands if 0 < t <= fmt.x_max)
-    note(f"fmt={fmt!r} rounding={rounding} lambdas={lams} e1={e1} mu={mu!r} q_hi={q_hi} "
-         f"K={K} gaps={[float(g) for g in gaps]}")
-    worst = (-1.0, None)
-    violations = []
-    for t in cands:
-        q_lo, _ = theory.format_shrinkage(fmt, rounding, t)
-        if q_lo == 0:
-            continue
-        for k in range(1, K + 1):
-            b = theory.theorem6(L=L, c=c, d=d, mu=mu, t=t, q_lo=q_lo, q_hi=q_hi,
-                                gap=gaps[0], k=k)
-            obs = gaps[k - 1]
-            bound = b.exact if b.exact is not None else Fraction(b.value)
-            r = float(obs / bound) if bound > 0 else (math.inf if obs > 0 else 0.0)
-            if k >= 2 and r > worst[0]:
-                worst = (r, (t, k, q_lo, obs, bound))
-            if obs > bound:
-                violations.append((t, k, q_lo, obs, bound))
-    if worst[1] is None:
-        event("no admissible threshold with q_lo > 0")
-        return
-    t, k, q_lo, obs, bound = worst[1]
-    record.observe("test_theorem6_gradient_descent", float(obs), float(bound),
-                   **_replay(fmt, rounding, obj, e1, mu, K, t=float(t), k=k,
-                             q_lo=str(q_lo), q_hi=str(q_hi)))
-    if violations:
-        t, k, q_lo, obs, bound = violations[0]
-        msg = (f"Theorem 6 violated: F(w_k)-F*={float(obs)!r} > bound={float(bound)!r} at "
-               f"k={k}, t={float(t)!r}, q_lo={q_lo}, q_hi={q_hi}, mu={mu!r}, fmt={fmt!r}, "
-               f"rounding={rounding}, lambdas={[float(v) for v in lams]}, "
-               f"e1={[str(v) for v in e1]}")
-        note(msg)
-        raise AssertionError(msg)
+def _exact_bound(b) -> Fraction:
+    """A Bound's exact value (its 256-bit value as a rational when it has none)."""
+    if b.exact is not None:
+        return b.exact
+    man, exp = b.value.man_exp
+    return Fraction(int(man)) * Fraction(2) ** int(exp)
 
 
-@given(_gd_case())
-def test_theorem5_gradient_descent(case):
-    """Theorem 5: F(w_k) - F* <= (1 - mu c q_lo)^(k-1) (F(w_1) - F*) while no gradient
-    component underflows; q_lo = q_lo(t_k), t_k the smallest nonzero component met before
-    step k (so every diagonal entry D_j = rho(g_j) used lies in [q_lo, q_hi])."""
-    fmt, rounding, obj, lams, e1, mu, q_hi, K = case
-    gaps, grads = _exact_gd(lams, e1, Fraction(mu), fmt, rounding, K)
-    note(f"fmt={fmt!r} rounding={rounding} lambdas={lams} e1={e1} mu={mu!r} q_hi={q_hi} "
-         f"K={K} gaps={[float(g) for g in gaps]}")
-    worst = None
-    t = None
-    for k in range(2, K + 1):
-        met = [abs(g) for g in grads[k - 2] if g != 0]
+def _worst_threshold(per_t: dict) -> tuple:
+    """per_t: t -> list of (k, observed, bound).  The threshold to report: the first with a
+    violation, else the one of largest observed/bound over k >= 2."""
+    for t, rows in per_t.items():
+        if any(obs > bound for _, obs, bound in rows):
+            return t, rows
+
+    def worst(rows):
+        return max((float(obs / bound) if bound > 0 else (math.inf if obs > 0 else 0.0)
+                    for k, obs, bound in rows if k >= 2), default=-1.0)
+    t = max(per_t, key=lambda t: worst(per_t[t]))
+    return t, per_t[t]
+
+
+def theorem6_gradient_descent(*, theorem6=theory.theorem6,
+                              reference_quantize=reference.quantize):
+    @given(_gd_case())
+    def test_theorem6_gradient_descent(case):
+        """Theorem 6: F(w_k) - F* <= F_t + (1 - mu c q_lo(t))^(k-1) (gap - F_t), every t.
+
+        Checked for several admissible thresholds t (the smallest surviving magnitude,
+        N_min, the smallest nonzero gradient component met, and each binade start above
+        them up to X_max) since every t gives a valid bound.
+        """
+        fmt, rounding, obj, lams, e1, mu, q_hi, K = case
+        gaps, grads = _exact_gd(lams, e1, Fraction(mu), fmt, rounding, K, reference_quantize)
+        d, L, c = obj.d, obj.L, obj.c
+        met = [abs(g) for gs in grads for g in gs if g != 0]
+        cands = {fmt.n_min, fmt.smallest_positive, fmt.x_max}
         if met:
-            t = min(met) if t is None else min(t, min(met))
-        if t is None:
-            continue  # every gradient so far was exactly 0
-        q_lo, _ = theory.format_shrinkage(fmt, rounding, t)
-        if q_lo == 0:
-            break  # a component underflowed: Theorem 6's territory
-        b = theory.theorem5(L=obj.L, c=obj.c, mu=mu, q_lo=q_lo, q_hi=q_hi, gap=gaps[0], k=k)
-        bound = b.exact if b.exact is not None else Fraction(b.value)
-        obs = gaps[k - 1]
-        r = float(obs / bound) if bound > 0 else (math.inf if obs > 0 else 0.0)
-        if worst is None or r > worst[0]:
-            worst = (r, k, q_lo, obs, bound)
-        if obs > bound:
-            msg = (f"Theorem 5 violated at k={k}: {float(obs)!r} > {float(bound)!r} "
-                   f"(q_lo={q_lo}, q_hi={q_hi}, mu={mu!r}, fmt={fmt!r}, rounding={rounding})")
-            note(msg)
-            raise AssertionError(msg)
-    if worst is None:
-        event("underflow at the first step")
-        return
-    r, k, q_lo, obs, bound = worst
-    record.observe("test_theorem5_gradient_descent", float(obs), float(bound),
-                   **_replay(fmt, rounding, obj, e1, mu, K, k=k, q_lo=str(q_lo),
-                             q_hi=str(q_hi)))
+            cands.add(min(met))
+            cands.add(max(met))
+        cands = sorted(t for t in cands if 0 < t <= fmt.x_max)
+        note(f"fmt={fmt!r} rounding={rounding} lambdas={lams} e1={e1} mu={mu!r} q_hi={q_hi} "
+             f"K={K} gaps={[float(g) for g in gaps]}")
+        per_t, q_los = {}, {}
+        for t in cands:
+            q_lo, _ = theory.format_shrinkage(fmt, rounding, t)
+            if q_lo == 0:
+                continue
+            q_los[t] = q_lo
+            per_t[t] = [(k, gaps[k - 1], _exact_bound(theorem6(
+                L=L, c=c, d=d, mu=mu, t=t, q_lo=q_lo, q_hi=q_hi, gap=gaps[0], k=k)))
+                for k in range(1, K + 1)]
+        if not per_t:
+            event("no admissible threshold with q_lo > 0")
+            return
+        t, rows = _worst_threshold(per_t)
+        compare.assert_upper(
+            "test_theorem6_gradient_descent", rows, rtol=compare.EXACT, identity_at_1=True,
+            context=_replay(fmt, rounding, obj, e1, mu, K, t=float(t), q_lo=str(q_los[t]),
+                            q_hi=str(q_hi)),
+            claim="test_theorem6_gradient_descent: Theorem 6: F(w_k) - F* <= F_t + "
+                  "(1 - mu c q_lo(t))^(k-1) (gap - F_t)")
+    return test_theorem6_gradient_descent
+
+
+test_theorem6_gradient_descent = theorem6_gradient_descent()
+
+
+def theorem5_gradient_descent(*, theorem5=theory.theorem5,
+                              reference_quantize=reference.quantize):
+    @given(_gd_case())
+    def test_theorem5_gradient_descent(case):
+        """Theorem 5: F(w_k) - F* <= (1 - mu c q_lo)^(k-1) (F(w_1) - F*) while no gradient
+        component underflows; q_lo = q_lo(t_k), t_k the smallest nonzero component met
+        before step k (so every diagonal entry D_j = rho(g_j) used lies in [q_lo, q_hi])."""
+        fmt, rounding, obj, lams, e1, mu, q_hi, K = case
+        gaps, grads = _exact_gd(lams, e1, Fraction(mu), fmt, rounding, K, reference_quantize)
+        note(f"fmt={fmt!r} rounding={rounding} lambdas={lams} e1={e1} mu={mu!r} q_hi={q_hi} "
+             f"K={K} gaps={[float(g) for g in gaps]}")
+        rows, q_los = [], {}
+        t = None
+        for k in range(2, K + 1):
+            met = [abs(g) for g in grads[k - 2] if g != 0]
+            if met:
+                t = min(met) if t is None else min(t, min(met))
+            if t is None:
+                continue  # every gradient so far was exactly 0
+            q_lo, _ = theory.format_shrinkage(fmt, rounding, t)
+            if q_lo == 0:
+                break  # a component underflowed: Theorem 6's territory
+            b = theorem5(L=obj.L, c=obj.c, mu=mu, q_lo=q_lo, q_hi=q_hi, gap=gaps[0], k=k)
+            rows.append((k, gaps[k - 1], _exact_bound(b)))
+            q_los[k] = str(q_lo)
+        if not rows:
+            event("underflow at the first step")
+            return
+        compare.assert_upper(
+            "test_theorem5_gradient_descent", rows, rtol=compare.EXACT,
+            context=_replay(fmt, rounding, obj, e1, mu, K, q_lo_by_k=q_los, q_hi=str(q_hi)),
+            claim="test_theorem5_gradient_descent: Theorem 5: F(w_k) - F* <= "
+                  "(1 - mu c q_lo)^(k-1) (F(w_1) - F*)")
+    return test_theorem5_gradient_descent
+
+
+test_theorem5_gradient_descent = theorem5_gradient_descent()
 
 
 # -- Theorem 7: stochastic rounding, Monte Carlo ------------------------------------------
@@ -242,53 +257,46 @@ def _sr_case(draw):
     return fmt, obj, w1, half_widths, mu, K, seed
 
 
-@settings(max_examples=lst.scaled_examples(1 / 3, minimum=15))
-@given(_sr_case())
-def test_theorem7_stochastic_rounding(case):
-    """Theorem 7: SGD with stochastically rounded gradients obeys Theorem 1 with q = 1 and
-    (M', M_G') = ((1 + delta) M + d s^2/4, (1 + delta) M_G), delta = 2^(-2m)/4.
+def theorem7_stochastic_rounding(*, theorem7=theory.theorem7, quantize=fast.quantize):
+    @settings(max_examples=lst.scaled_examples(1 / 3, minimum=15))
+    @given(_sr_case())
+    def test_theorem7_stochastic_rounding(case):
+        """Theorem 7: SGD with stochastically rounded gradients obeys Theorem 1 with q = 1
+        and (M', M_G') = ((1 + delta) M + d s^2/4, (1 + delta) M_G), delta = 2^(-2m)/4.
 
-    Gradient noise is uniform on [-a_i, a_i] (bounded, so no component exceeds X_max;
-    M = sum a_i^2 / 3, M_V = 0).  Runs where some component would exceed X_max are
-    discarded (the theorem excludes them).
-    """
-    fmt, obj, w1, half_widths, mu, K, seed = case
-    rng = np.random.default_rng(seed)
-    lam = np.asarray(obj.lambdas, dtype=np.float64)
-    a = np.asarray(half_widths, dtype=np.float64)
-    W = np.tile(np.asarray(w1, dtype=np.float64), (RUNS, 1))
-    x_max = float(fmt.x_max)
-    gaps = np.empty((K, RUNS))
-    for k in range(K):
-        gaps[k] = 0.5 * (W * W) @ lam
-        if k == K - 1:
-            break
-        G = W * lam + rng.uniform(-1.0, 1.0, size=W.shape) * a
-        assume(np.all(np.abs(G) <= x_max))
-        W = W - mu * fast.quantize(G, fmt, "stochastic", rng=rng)
-    M = sum(Fraction(float(v)) ** 2 / 3 for v in a)
-    gap = sum(Fraction(float(l)) * Fraction(float(w)) ** 2 for l, w in zip(lam, w1)) / 2
-    mean = gaps.mean(axis=1)
-    se = gaps.std(axis=1, ddof=1) / math.sqrt(RUNS)
-    note(f"fmt={fmt!r} lambdas={lam.tolist()} w1={w1} a={a.tolist()} mu={mu!r} K={K} "
-         f"seed={seed} mean={mean.tolist()} se={se.tolist()}")
-    worst, bad = None, None
-    for k in range(1, K + 1):
-        b = float(theory.theorem7(L=obj.L, c=obj.c, d=obj.d, M=M, M_V=0, fmt=fmt, mu=mu,
-                                  gap=gap, k=k))
-        lower = mean[k - 1] - Z * se[k - 1]
-        r = lower / b if b > 0 else (math.inf if lower > 0 else 0.0)
-        if k >= 2 and (worst is None or r > worst[0]):
-            worst = (r, k, lower, b)
-        if lower > b * (1 + RTOL) and bad is None:
-            bad = (k, mean[k - 1], se[k - 1], b)
-    r, k, lower, b = worst
-    record.observe("test_theorem7_stochastic_rounding", lower, b, fmt=repr(fmt),
-                   lambdas=lam.tolist(), w1=list(w1), a=a.tolist(), mu=mu, K=K, k=k,
-                   seed=seed, runs=RUNS)
-    if bad is not None:
-        k, m, s_, b = bad
-        msg = (f"Theorem 7 violated at k={k}: mean {m!r} - {Z} se ({s_!r}) > bound {b!r} "
-               f"(fmt={fmt!r}, mu={mu!r}, seed={seed})")
-        note(msg)
-        raise AssertionError(msg)
+        Gradient noise is uniform on [-a_i, a_i] (bounded, so no component exceeds X_max;
+        M = sum a_i^2 / 3, M_V = 0).  Runs where some component would exceed X_max are
+        discarded (the theorem excludes them).
+        """
+        fmt, obj, w1, half_widths, mu, K, seed = case
+        rng = np.random.default_rng(seed)
+        lam = np.asarray(obj.lambdas, dtype=np.float64)
+        a = np.asarray(half_widths, dtype=np.float64)
+        W = np.tile(np.asarray(w1, dtype=np.float64), (RUNS, 1))
+        x_max = float(fmt.x_max)
+        gaps = np.empty((K, RUNS))
+        for k in range(K):
+            gaps[k] = 0.5 * (W * W) @ lam
+            if k == K - 1:
+                break
+            G = W * lam + rng.uniform(-1.0, 1.0, size=W.shape) * a
+            assume(np.all(np.abs(G) <= x_max))
+            W = W - mu * quantize(G, fmt, "stochastic", rng=rng)
+        M = sum(Fraction(float(v)) ** 2 / 3 for v in a)
+        gap = sum(Fraction(float(l)) * Fraction(float(w)) ** 2 for l, w in zip(lam, w1)) / 2
+        mean = gaps.mean(axis=1)
+        se = gaps.std(axis=1, ddof=1) / math.sqrt(RUNS)
+        note(f"fmt={fmt!r} lambdas={lam.tolist()} w1={w1} a={a.tolist()} mu={mu!r} K={K} "
+             f"seed={seed} mean={mean.tolist()} se={se.tolist()}")
+        bounds = [float(theorem7(L=obj.L, c=obj.c, d=obj.d, M=M, M_V=0, fmt=fmt, mu=mu,
+                                 gap=gap, k=k)) for k in range(1, K + 1)]
+        compare.assert_mc_upper(
+            "test_theorem7_stochastic_rounding", mean, se, bounds,
+            context={"fmt": repr(fmt), "lambdas": lam.tolist(), "w1": list(w1),
+                     "a": a.tolist(), "mu": mu, "K": K, "seed": seed, "runs": RUNS},
+            claim="test_theorem7_stochastic_rounding: Theorem 7: mean F(w_k) - F* - z se "
+                  "<= Theorem 1's bound with (M', M_G')")
+    return test_theorem7_stochastic_rounding
+
+
+test_theorem7_stochastic_rounding = theorem7_stochastic_rounding()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
-__all__ = ["render_markdown", "render_html", "format_ratio"]
+__all__ = ["render_markdown", "render_html", "format_ratio", "KIND_LEGEND"]
 
 
 def format_ratio(r: float | None, infinite: bool = False) -> str:
@@ -73,6 +74,241 @@ def _overview(results: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+# -- the sections shared by both renderings ------------------------------------------------
+# A section is a list of blocks: ("h2", title), ("h3", title), ("p", text), ("small", text),
+# ("ul", [text, ...]) or ("table", header, rows).  Text may hold `code` spans.
+
+#: What the columns of the property tables measure, by kind of property.
+KIND_LEGEND = {
+    "inequality": (
+        "Each number is the largest observed/bound ratio over the examples; it must stay "
+        "<= 1 (exact ground truths compare with a relative tolerance of 1e-12 in float64 "
+        "and none in exact arithmetic; Monte Carlo ones compare the sample mean minus 5 "
+        "standard errors). \"Any regime\" includes trivial cases (k = 1 or 2, no noise), "
+        "where several bounds are equalities; \"non-trivial regime\" counts only examples "
+        "with k >= 3 and noise present where the statement has noise, when the property "
+        "records it (\"none drawn\": no example fell in that regime; n/a: not recorded)."),
+    "equality": (
+        "Equality properties: two computations that must agree. The number is the "
+        "largest mismatch count or relative difference; 0 (or float64 rounding, about "
+        "1e-11 and below, for effective_stepsize_equivalence) is the passing value."),
+    "statistical": (
+        "Statistical properties: the number is the largest deviation over its allowed "
+        "radius (e.g. |p_hat - p| over the Hoeffding radius at a false-alarm rate of "
+        "1e-9); a correct implementation gives about 0.1-0.3, and values near 1 would "
+        "be false alarms, not tightness."),
+}
+_KIND_GROUP = {"upper": "inequality", "mc_upper": "inequality", "equal": "equality",
+               "no_mismatch": "equality", "statistical": "statistical"}
+
+
+def _group(p: dict[str, Any]) -> str:
+    return _KIND_GROUP.get(p.get("kind") or "upper", "inequality")
+
+
+def _total_examples(results: dict[str, Any]) -> int:
+    return sum(int(p.get("examples", 0)) for p in results["properties"])
+
+
+def _sweep(results: dict[str, Any], sweep_id: str) -> dict[str, Any] | None:
+    for s in results.get("sweeps", []):
+        if s.get("id") == sweep_id and s.get("status") == "ok":
+            return s
+    return None
+
+
+def _verified_against(results: dict[str, Any]) -> list[tuple]:
+    """The opening section: what was verified against what."""
+    st = results.get("statements") or {}
+    paper = st.get("paper") or {}
+    props = results["properties"]
+    kinds = [p.get("kind") or "upper" for p in props]
+    n_exact = sum(k == "upper" for k in kinds)
+    n_mc = sum(k == "mc_upper" for k in kinds)
+    n_eq = sum(_KIND_GROUP.get(k) == "equality" for k in kinds)
+    blocks: list[tuple] = [("h2", "What was verified against what")]
+    if paper:
+        blocks.append(("p", f"The statements restate, with every constant explicit, the "
+                            f"analysis of \"{paper.get('title')}\" (arXiv "
+                            f"{paper.get('arxiv')}) within the smoothness / bounded-variance "
+                            f"framework of Bottou, Curtis and Nocedal (2018, SIAM Review, "
+                            f"section 4); Theorems 5-9 and the schedule-aware forms are "
+                            f"derived in this project. Statements version "
+                            f"`{st.get('version')}` (`lpsgd.theory.STATEMENTS_VERSION`); "
+                            f"each statement, its assumptions and its provenance are listed "
+                            f"under \"What is verified\"."))
+    truths = [f"exact expectations: the second-moment recursion on quadratics, evaluated in "
+              f"exact or 40-digit arithmetic, no sampling error ({n_exact} inequality "
+              f"properties compare against exact values: this recursion, exact gradient "
+              f"descent with real quantisers, or exact bound identities)",
+              f"Monte Carlo: sample means of the batched SGD engine, a violation only when "
+              f"the mean exceeds the bound by more than 5 standard errors ({n_mc} "
+              f"properties)",
+              f"equality with an exact reference: the fast quantisers against the exact "
+              f"one, bit for bit ({n_eq} properties; the conformance matrix below)"]
+    worst = _sweep(results, "worstcase")
+    if worst:
+        truths.append(f"the worst case over the function class (performance estimation): "
+                      f"{worst.get('title')}")
+    else:
+        truths.append("the worst case over the function class: not in this report "
+                      "(see \"Not checked\")")
+    if _sweep(results, "findings"):
+        truths.append("real data: the paper's findings on the bundled breast-cancer data "
+                      "(section \"The paper's findings on real data\")")
+    blocks.append(("p", "Ground truths:"))
+    blocks.append(("ul", truths))
+    blocks.append(("p", f"Profile `{results['profile']}`, seed `{results['seed']}`: "
+                        f"{len(props)} properties, {_total_examples(results)} examples in "
+                        f"total, {len(results['mutants'])} mutants."))
+    return blocks
+
+
+def _statement_blocks(results: dict[str, Any]) -> list[tuple]:
+    st = results.get("statements") or {}
+    entries = st.get("entries") or []
+    if not entries:
+        return []
+    blocks: list[tuple] = [
+        ("h2", "What is verified"),
+        ("p", "One entry per statement (the docstrings of lpsgd.theory are the source of "
+              "the text). Provenance \"paper\": restates the paper's result, and with q = 1, "
+              "M_q = 0 reduces to Bottou, Curtis, Nocedal (2018), Theorems 4.6-4.10; "
+              "\"derived\": derived in this project, checked by hand and by this suite "
+              "only; \"classical\": a textbook fact used as ground truth; \"definition\": "
+              "what an implementation must compute. Status \"verified\": every property "
+              "listed ran and held and every mutant was refuted in this run.")]
+    blocks.append(("table", ["statement", "provenance", "status", "properties", "mutants"],
+                   [[e["title"], e["provenance"], e["status"],
+                     f"{sum(p['status'] == 'pass' for p in e['properties'])} of "
+                     f"{len(e['properties'])} hold",
+                     f"{sum(bool(m['refuted']) for m in e['mutants'])} of "
+                     f"{len(e['mutants'])} refuted"] for e in entries]))
+    for e in entries:
+        blocks.append(("h3", f"{e['title']} ({e['status']})"))
+        items = []
+        for label, key in (("Problem", "problem"), ("Method", "method"), ("Claim", "claim"),
+                           ("Assumptions", "assumptions"),
+                           ("Provenance", "provenance_text")):
+            if e.get(key):
+                items.append(f"**{label}.** {e[key]}")
+        if e.get("functions"):
+            items.append("**Evaluated by** " + ", ".join(f"`{f}`" for f in e["functions"]))
+        if e["properties"]:
+            items.append("**Properties** " + ", ".join(
+                f"`{p['name']}` ({p['status']})" for p in e["properties"]))
+        else:
+            items.append("**Properties** none in the property suite (see Provenance)")
+        if e["mutants"]:
+            items.append("**Mutants** " + ", ".join(
+                f"`{m['name']}` ({_MUTANT_STATE[m['refuted']]})" for m in e["mutants"]))
+        else:
+            items.append("**Mutants** none weaken this statement")
+        blocks.append(("ul", items))
+    if st.get("unassigned_mutants"):
+        blocks.append(("p", "Mutants of no statement: " + ", ".join(
+            f"`{n}`" for n in st["unassigned_mutants"])))
+    return blocks
+
+
+_MUTANT_STATE = {True: "refuted", False: "NOT refuted", None: "not run"}
+
+
+def _nontrivial_cell(p: dict[str, Any]) -> str:
+    """The non-trivial worst ratio; "none drawn" when the property records the regime but
+    no example fell in it, "n/a" when it does not record it."""
+    if p.get("worst_ratio_nontrivial") is not None:
+        return format_ratio(p["worst_ratio_nontrivial"])
+    if p.get("nontrivial_examples") == 0 and p.get("examples"):
+        return "none drawn"
+    return "n/a"
+
+
+def _property_tables(results: dict[str, Any], limit: int) -> list[tuple]:
+    blocks: list[tuple] = [("h2", "Properties")]
+    props = results["properties"]
+    ineq = [p for p in props if _group(p) == "inequality"]
+    eq = [p for p in props if _group(p) == "equality"]
+    stat = [p for p in props if _group(p) == "statistical"]
+    if ineq:
+        blocks += [("h3", "Inequalities: tightness"), ("small", KIND_LEGEND["inequality"]),
+                   ("table", ["property", "status", "examples", "worst ratio (any regime)",
+                              "worst ratio (non-trivial regime)", "seconds", "statements",
+                              "counterexample / worst case"],
+                    [[p["name"], p["status"], p["examples"],
+                      format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False)),
+                      _nontrivial_cell(p), f"{p.get('duration', 0.0):.1f}",
+                      ", ".join(p.get("statements") or []) or "-", _detail(p, limit)]
+                     for p in ineq])]
+    if eq:
+        blocks += [("h3", "Equalities"), ("small", KIND_LEGEND["equality"]),
+                   ("table", ["property", "status", "examples",
+                              "largest mismatch / relative difference", "seconds",
+                              "counterexample / worst case"],
+                    [[p["name"], p["status"], p["examples"],
+                      format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False)),
+                      f"{p.get('duration', 0.0):.1f}", _detail(p, limit)] for p in eq])]
+    if stat:
+        blocks += [("h3", "Statistical checks"), ("small", KIND_LEGEND["statistical"]),
+                   ("table", ["property", "status", "examples",
+                              "largest deviation / allowed radius", "seconds",
+                              "counterexample / worst case"],
+                    [[p["name"], p["status"], p["examples"],
+                      format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False)),
+                      f"{p.get('duration', 0.0):.1f}", _detail(p, limit)] for p in stat])]
+    if results.get("skipped"):
+        blocks += [("p", "Skipped (not checked in this environment):"),
+                   ("ul", [f"`{s['name']}`: {s['reason']}" for s in results["skipped"]])]
+    if results.get("unmatched_observations"):
+        blocks.append(("p", "Observations recorded under names that match no test: "
+                            + ", ".join(f"`{n}`" for n in results["unmatched_observations"])))
+    return blocks
+
+
+def _loose_blocks(results: dict[str, Any]) -> list[tuple]:
+    items = [f"**{s['title']}**: {entry['text']}" for s in results.get("sweeps", [])
+             if s.get("status") == "ok" for entry in s.get("loose", [])]
+    kinds = {e["name"]: e.get("kind") for e in (results.get("statements") or {}).get(
+        "entries", [])}
+    ineq = [p for p in results["properties"]
+            if _group(p) == "inequality" and p.get("worst_ratio") is not None
+            and p.get("status") == "pass" and p.get("statements")
+            and all(kinds.get(s) in ("upper", "mc_upper") for s in p["statements"])]
+    trivial = [p for p in ineq if p.get("worst_ratio_nontrivial") is not None
+               and p["worst_ratio_nontrivial"] < 0.5 <= p["worst_ratio"]]
+    for p in trivial:
+        items.append(f"`{p['name']}` reaches {format_ratio(p['worst_ratio'])} of its bound "
+                     f"only in trivial cases; with k >= 3 and noise present at most "
+                     f"{format_ratio(p['worst_ratio_nontrivial'])}.")
+    far = sorted((p for p in ineq if p["worst_ratio"] < 0.5), key=lambda p: p["worst_ratio"])
+    if far:
+        items.append("Properties whose search never came within a factor 2 of the bound "
+                     "(worst observed/bound): " + ", ".join(
+                         f"`{p['name']}` {format_ratio(p['worst_ratio'])}" for p in far)
+                     + ". On these examples the bound is loose, or the search did not find "
+                       "its hard cases.")
+    if not items:
+        return []
+    return [("h2", "Where the bounds are loose"),
+            ("p", "Each number below is computed in this run, from the sweeps' exact "
+                  "values, simulations and bounds, or from the properties' records. A "
+                  "ratio near 1 means the bound is tight on that example; the statements "
+                  "remain valid upper bounds however loose."),
+            ("ul", items)]
+
+
+def _not_checked_blocks(results: dict[str, Any]) -> list[tuple]:
+    entries = results.get("not_checked")
+    if entries is None:
+        return []
+    items = [f"**{e['name']}.** {e['text']}" for e in entries]
+    return [("h2", "Not checked"),
+            ("p", "Assumptions and regimes the suite does not exercise: a pass of this "
+                  "report says nothing about them (tests/test_not_checked.py keeps this "
+                  "list true against what the properties draw)."),
+            ("ul", items or ["(nothing listed)"])]
+
+
 # -- Markdown ------------------------------------------------------------------------------
 def _md_cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -84,38 +320,31 @@ def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return out + [""]
 
 
-#: What the worst-ratio column measures, by kind of property.
-RATIO_LEGEND = (
-    "Worst ratio = largest observed/bound over the examples; it must stay <= 1 (the "
-    "tolerance is the property's own).  For the inequalities of the theorems it is the "
-    "tightness the search reached: near 1 means the hard cases were found.  For the "
-    "equality properties (fast_matches_reference, idempotent, monotone, sign_symmetric) "
-    "it is mismatches per check, and 0 is the only passing value; for "
-    "effective_stepsize_equivalence it is the relative difference of two equal "
-    "quantities (float64 rounding).  For stochastic_rounding_distribution it is "
-    "|p_hat - p| over the Hoeffding radius: a correct quantiser gives about 0.1-0.3 "
-    "there, and values near 1 would be false alarms, not tightness.")
+def _md_blocks(blocks: list[tuple]) -> list[str]:
+    out: list[str] = []
+    for b in blocks:
+        if b[0] == "h2":
+            out += [f"## {b[1]}", ""]
+        elif b[0] == "h3":
+            out += [f"### {b[1]}", ""]
+        elif b[0] in ("p", "small"):
+            out += [b[1], ""]
+        elif b[0] == "ul":
+            out += [f"- {item}" for item in b[1]] + [""]
+        elif b[0] == "table":
+            out += _md_table(b[1], b[2])
+    return out
 
 
 def render_markdown(results: dict[str, Any]) -> str:
     """The report as Markdown, images linked relatively."""
     md: list[str] = [f"# lpsgd verification report: {_verdict(results)}", ""]
     md += _md_table(["item", "value"], [list(r) for r in _overview(results)])
-
-    md += ["## Properties", "", RATIO_LEGEND, ""]
-    md += _md_table(
-        ["property", "status", "examples", "worst observed/bound", "seconds",
-         "counterexample / worst case"],
-        [[p["name"], p["status"], p["examples"],
-          format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False)),
-          f"{p.get('duration', 0.0):.1f}", _detail(p, 160)]
-         for p in results["properties"]])
-    if results.get("skipped"):
-        md += ["Skipped (not checked in this environment):", ""]
-        md += [f"- `{s['name']}`: {s['reason']}" for s in results["skipped"]] + [""]
-    if results.get("unmatched_observations"):
-        md += ["Observations recorded under names that match no test: "
-               + ", ".join(f"`{n}`" for n in results["unmatched_observations"]), ""]
+    md += _md_blocks(_verified_against(results))
+    md += _md_blocks(_statement_blocks(results))
+    md += _md_blocks(_property_tables(results, 160))
+    md += _md_blocks(_loose_blocks(results))
+    md += _md_blocks(_not_checked_blocks(results))
 
     md += ["## Mutants", "", "Each mutant is a deliberately wrong statement; the suite must "
            "refute it.", ""]
@@ -233,6 +462,17 @@ def _expandable(full: Any, limit: int = 160) -> str:
             "</details>")
 
 
+_CODE = re.compile(r"`([^`]+)`")
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
+def _inline(text: str) -> str:
+    """Escaped text with `code` spans and **bold** made HTML."""
+    out = _e(text)
+    out = _CODE.sub(r"<code>\1</code>", out)
+    return _BOLD.sub(r"<strong>\1</strong>", out)
+
+
 def _status(text: str, good: bool) -> str:
     return f'<span class="{"pass" if good else "fail"}">{_e(text)}</span>'
 
@@ -258,28 +498,27 @@ def render_html(results: dict[str, Any]) -> str:
         return f'<h2 id="s{len(toc)}">{_e(title)}</h2>'
 
 
-    parts.append(h2("Properties") + f"<p class=\"small\">{_e(RATIO_LEGEND)}</p>")
-    rows = []
-    for p in results["properties"]:
-        if p.get("counterexample"):
-            detail = _expandable(p["counterexample"])
-        else:
-            detail = f"<span class=\"small\">{_e(_detail(p, 400))}</span>"
-        ratio = format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False))
-        rows.append([f"<code>{_e(p['name'])}</code>", _status(p["status"], p["status"] == "pass"),
-                     f'<td class="num">{p["examples"]}</td>',
-                     f'<td class="num">{_e(ratio)}</td>',
-                     f'<td class="num">{p.get("duration", 0.0):.1f}</td>',
-                     detail])
-    parts.append(_html_table(["property", "status", "examples", "worst observed/bound",
-                              "seconds", "counterexample / worst case"], rows, raw=True))
-    if results.get("skipped"):
-        parts.append("<p>Skipped (not checked in this environment):</p><ul>"
-                     + "".join(f"<li><code>{_e(s['name'])}</code>: {_e(s['reason'])}</li>"
-                               for s in results["skipped"]) + "</ul>")
-    if results.get("unmatched_observations"):
-        parts.append("<p class=\"note\">Observations recorded under names that match no test: "
-                     + ", ".join(_e(n) for n in results["unmatched_observations"]) + "</p>")
+    def blocks(bs: list[tuple]) -> None:
+        for b in bs:
+            if b[0] == "h2":
+                parts.append(h2(b[1]))
+            elif b[0] == "h3":
+                parts.append(f"<h3>{_inline(b[1])}</h3>")
+            elif b[0] == "p":
+                parts.append(f"<p>{_inline(b[1])}</p>")
+            elif b[0] == "small":
+                parts.append(f"<p class=\"small\">{_inline(b[1])}</p>")
+            elif b[0] == "ul":
+                parts.append("<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in b[1]) + "</ul>")
+            elif b[0] == "table":
+                parts.append(_html_table(b[1], [[_inline(str(c)) for c in r] for r in b[2]],
+                                         raw=True))
+
+    blocks(_verified_against(results))
+    blocks(_statement_blocks(results))
+    blocks(_property_tables(results, 400))
+    blocks(_loose_blocks(results))
+    blocks(_not_checked_blocks(results))
 
     parts.append(h2("Mutants") + "<p class=\"small\">Each mutant is a deliberately wrong "
                  "statement; the suite must refute it.</p>")

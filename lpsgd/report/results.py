@@ -1,10 +1,21 @@
 """results.json: build it from a suite run and the sweeps, and check its schema.
 
-The fields required by API.md are ``schema``, ``commit``, ``profile``, ``seed``,
+The schema ``lpsgd.report/1`` requires ``schema``, ``commit``, ``profile``, ``seed``,
 ``properties`` (``name``, ``status`` pass|fail, ``examples``, ``worst_ratio``,
 ``counterexample``) and ``mutants`` (``name``, ``refuted``, ``counterexample``).
 Everything else (versions, command, timings, the pytest counts, the conformance matrix,
 the sweeps) is added beside them.
+
+Additions within ``lpsgd.report/1`` (optional fields, so a reader of the first documents
+keeps working and no migration is needed): each property's ``kind`` (``"upper"``,
+``"mc_upper"``, ``"equal"``, ``"no_mismatch"``, ``"statistical"``: what its number
+means), ``statements`` (the names of the statements it checks), and, when the record has
+them, ``worst_ratio_nontrivial``, ``worst_nontrivial`` and ``nontrivial_examples`` (the
+worst ratio reached with k >= 3 and noise present where the statement has noise, its
+constants, and how many examples were in that regime; None when not recorded); at the top
+level ``statements`` (the registry of :mod:`lpsgd.theory.statements` with each entry's
+status in this run, its properties and mutants, the paper and the statements' version)
+and ``not_checked`` (what the suite does not exercise).
 """
 
 from __future__ import annotations
@@ -19,7 +30,8 @@ from lpsgd.errors import InvalidArgument
 from lpsgd.report.suite import MUTANT_PREFIX, SuiteResult, TestOutcome
 
 __all__ = ["SCHEMA", "summarize_suite", "build_results", "validate_results", "versions",
-           "git_commit", "git_dirty", "passed"]
+           "git_commit", "git_dirty", "passed", "property_kind", "statements_section",
+           "not_checked_section"]
 
 SCHEMA = "lpsgd.report/1"
 
@@ -67,6 +79,37 @@ def _finite_or_none(x: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+#: Properties whose number is not an observed/bound ratio, until the record says.
+_STATISTICAL = ("test_stochastic_rounding_distribution",)
+
+
+def property_kind(name: str, rec: dict[str, Any]) -> str:
+    """What a property's number means: the record's ``kind`` when it gives one, else
+    derived from the statements it checks (an equality statement gives ``"equal"``;
+    Monte Carlo properties give ``"mc_upper"``; the rest are ``"upper"``)."""
+    if rec.get("kind"):
+        return str(rec["kind"])
+    if name in _STATISTICAL:
+        return "statistical"
+    from lpsgd.theory.statements import STATEMENTS, statement_of_property
+
+    kinds = {STATEMENTS[s].kind for s in statement_of_property(name)}
+    if "montecarlo" in name or name.endswith("_stochastic_rounding"):
+        return "mc_upper"
+    if kinds and kinds <= {"equal"}:
+        return "equal"
+    return "upper"
+
+
+def _nontrivial(rec: dict[str, Any]) -> tuple[float | None, Any, int | None]:
+    """The worst ratio in the non-trivial regime, its constants and the number of
+    non-trivial examples (None: the record does not say)."""
+    value = rec.get("nontrivial_worst_ratio", rec.get("worst_ratio_nontrivial"))
+    context = rec.get("nontrivial_worst_context") or rec.get("worst_nontrivial")
+    count = rec.get("nontrivial_examples")
+    return _finite_or_none(value), context or None, None if count is None else int(count)
+
+
 def summarize_suite(suite: SuiteResult) -> dict[str, Any]:
     """Group pytest items by test function into properties and mutants.
 
@@ -103,6 +146,9 @@ def summarize_suite(suite: SuiteResult) -> dict[str, Any]:
         hyp = [o.examples for o in items if o.examples is not None]
         ran = [o for o in items if o.outcome != "skipped"]
         examples = sum(hyp) if hyp else (rec.get("examples") or len(ran))
+        from lpsgd.theory.statements import statement_of_property
+
+        nontrivial, nontrivial_case, n_nontrivial = _nontrivial(rec)
         properties.append({
             "name": name,
             "status": "fail" if failed else "pass",
@@ -113,6 +159,11 @@ def summarize_suite(suite: SuiteResult) -> dict[str, Any]:
             # zero bound) as None; with observations made, None can only mean +inf.
             "worst_ratio_infinite": bool(rec.get("examples")) and rec.get("worst_ratio") is None,
             "worst_case": rec.get("worst_context") or None,
+            "kind": property_kind(name, rec),
+            "worst_ratio_nontrivial": nontrivial,
+            "worst_nontrivial": nontrivial_case,
+            "nontrivial_examples": n_nontrivial,
+            "statements": statement_of_property(name),
             "counterexample": _counterexample(failed[0].longrepr) if failed else None,
             "tests": len(items),
             "outcomes": {k: outcomes.count(k) for k in sorted(set(outcomes))},
@@ -237,8 +288,59 @@ def build_results(suite: SuiteResult, *, commit: str, command: str,
         "conformance": conformance,
         "sweeps": list(sweeps or []),
     }
+    results["statements"] = statements_section(results["properties"], results["mutants"],
+                                               results["skipped"])
+    results["not_checked"] = not_checked_section(results["sweeps"])
     results["ok"] = passed(results)
     return results
+
+
+def statements_section(properties: list[dict[str, Any]], mutants: list[dict[str, Any]],
+                       skipped: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The statements registry with each entry's status in this run.
+
+    An entry is "verified" when every property listed for it ran and held and every
+    mutant that weakens it was refuted; "FAILED" when one of them failed or a mutant
+    survived; "not run" when none of its properties ran; "partly run" otherwise.
+    """
+    from lpsgd.theory import statements as st
+
+    by_name = {p["name"]: p for p in properties}
+    skipped_names = {s["name"] for s in skipped or []}
+    refuted = {m["name"]: m["refuted"] for m in mutants}
+    owners = st.mutants_by_statement()
+    entries = []
+    for s in st.STATEMENTS.values():
+        props = [{"name": n, "status": by_name[n]["status"] if n in by_name
+                  else ("skipped" if n in skipped_names else "not run")}
+                 for n in s.properties]
+        muts = [{"name": n, "refuted": refuted.get(n)} for n in owners.get(s.name, [])]
+        ran = [p for p in props if p["status"] in ("pass", "fail")]
+        if any(p["status"] == "fail" for p in props) or any(m["refuted"] is False
+                                                             for m in muts):
+            status = "FAILED"
+        elif not ran and s.properties:
+            status = "not run"
+        elif len(ran) < len(props) or any(m["refuted"] is None for m in muts):
+            status = "partly run"
+        else:
+            status = "verified"
+        entry = s.as_dict()
+        entry.update(properties=props, mutants=muts, status=status)
+        entries.append(entry)
+    return {"version": st.STATEMENTS_VERSION, "paper": {"title": st.PAPER_TITLE,
+                                                        "arxiv": st.PAPER_ARXIV},
+            "entries": entries, "unassigned_mutants": owners.get("", [])}
+
+
+def not_checked_section(sweeps: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The entries of :data:`lpsgd.theory.statements.NOT_CHECKED` that hold for this
+    report (an entry a sweep of the report checks is dropped when that sweep ran)."""
+    from lpsgd.theory.statements import NOT_CHECKED
+
+    ran = {s.get("id") for s in sweeps if s.get("status") == "ok"}
+    return [{"name": n.name, "text": n.text} for n in NOT_CHECKED
+            if not (n.unless_sweep and n.unless_sweep in ran)]
 
 
 _REQUIRED = {"schema": str, "commit": str, "profile": str, "seed": int, "properties": list,
@@ -249,7 +351,7 @@ _MUTANT = {"name": str, "refuted": bool}
 
 
 def validate_results(data: Any) -> None:
-    """Check ``data`` against the results.json schema of API.md (lpsgd.report/1).
+    """Check ``data`` against the results.json schema (lpsgd.report/1, see the module).
 
     Raises:
         InvalidArgument: naming the first missing or mistyped field and its value.

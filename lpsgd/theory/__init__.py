@@ -1,4 +1,4 @@
-"""The theorems of THEORY.md as executable bounds.
+"""The theorems lpsgd verifies, as executable bounds, and the registry of statements.
 
 Each theorem is a function of the theorem's symbols (keyword-only) returning a
 :class:`Bound`: the right-hand side evaluated exactly (rational arithmetic, rounded once
@@ -9,15 +9,24 @@ and no bound is returned.  Arguments too large to compute with exactly and fast 
 p/q in lowest terms, ``|p|`` or ``q`` above ``2^MAX_EXPONENT`` = 2^32768, such as
 ``c = 2**-40000`` or ``k = 2**40000``) raise InvalidArgument too.
 
-* Shrinkage model (section 2): :func:`theorem1`, :func:`theorem2`, :func:`theorem3`,
+* Shrinkage model: :func:`theorem1`, :func:`theorem2`, :func:`theorem3`,
   :func:`theorem4`, and the schedule-aware :func:`theorem1_schedule`,
   :func:`theorem3_schedule`.
-* Formats (section 5): :func:`theorem5`, :func:`theorem6`, :func:`theorem7`, with the
+* Formats: :func:`theorem5`, :func:`theorem6`, :func:`theorem7`, with the
   bridges :func:`format_shrinkage` and :func:`stochastic_rounding_constants`.
-* Block-scaled formats (section 7): :func:`theorem8`, :func:`theorem9` and the constants
+* Block-scaled formats: :func:`theorem8`, :func:`theorem9` and the constants
   of a scale rule, :func:`scaled_constants`.
-* Slowdown (section 3): :func:`iterations_to_eps`, :func:`slowdown_ratio`,
+* Slowdown: :func:`iterations_to_eps`, :func:`slowdown_ratio`,
   :func:`asymptotic_slowdown`.
+* The statements themselves (problem, method, claim, assumptions, provenance, the
+  properties that check each one): :data:`STATEMENTS`, worded as of
+  :data:`STATEMENTS_VERSION` (:mod:`lpsgd.theory.statements`).
+
+The statements restate, with every constant explicit, the analysis of the paper
+"Why does stochastic gradient descent slow down in low-precision training?" (arXiv
+2508.07142) within the smoothness / bounded-variance framework of Bottou, Curtis and
+Nocedal (2018, "Optimization methods for large-scale machine learning", SIAM Review,
+section 4); Theorems 5-9 and the schedule-aware forms are derived in this project.
 """
 
 from lpsgd.theory._core import EXACT_BITS_LIMIT, PRECISION, Bound
@@ -33,6 +42,8 @@ __all__ = ["Bound", "PRECISION", "EXACT_BITS_LIMIT",
            "theorem7", "theorem8", "theorem9", "scaled_constants", "ScaledConstants",
            "theorem1_schedule", "theorem3_schedule",
            "format_shrinkage", "stochastic_rounding_constants",
-           "iterations_to_eps", "slowdown_ratio", "asymptotic_slowdown", "fast"]
+           "iterations_to_eps", "slowdown_ratio", "asymptotic_slowdown", "fast",
+           "STATEMENTS", "STATEMENTS_VERSION"]
 
 from lpsgd.theory import fast  # noqa: E402  (float64 curves; imports the names above)
+from lpsgd.theory.statements import STATEMENTS, STATEMENTS_VERSION  # noqa: E402

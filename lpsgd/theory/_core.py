@@ -41,7 +41,8 @@ PRECISION = 256
 #: Largest estimated size, in bits, of an exact rational we are willing to build.
 EXACT_BITS_LIMIT = 1 << 16
 
-PAPER = "arXiv 2508.07142 (Why does stochastic gradient descent slow down in low-precision training?)"
+PAPER = ("arXiv 2508.07142 (Why does stochastic gradient descent slow down in "
+         "low-precision training?)")
 BCN2018 = ("Bottou, Curtis, Nocedal (2018), Optimization methods for large-scale machine "
            "learning, SIAM Review 60(2)")
 
@@ -56,7 +57,8 @@ class Bound:
         theorem: the name of the function that produced it (``"theorem1"``, ...).
         kind: ``"upper"``: the theorem claims ``observed <= value``.
         assumptions: the assumptions that were checked, each with its numbers.
-        reference: THEORY.md section and the literature it restates.
+        reference: the statement, the function that evaluates it, and the literature it
+            restates (the paper, Bottou, Curtis, Nocedal 2018) or "derived here".
         terms: named parts of the bound (floor, rate, transient, ...) for reports.
         exact: the bound as an exact Fraction, or None when a power or a long schedule
             was evaluated in mpmath instead (see the module docstring).

@@ -1,4 +1,4 @@
-"""Theorems 5-7 (THEORY.md section 5): from real formats and rounding modes to the model.
+"""Theorems 5-7: from real formats and rounding modes to the shrinkage model.
 
 Theorems 5 and 6 concern deterministic elementwise quantisers described by their ratio
 ``rho(x) = Q(x)/x`` (bounded by ``q_lo``/``q_hi``, which :func:`format_shrinkage` derives
@@ -47,14 +47,15 @@ def theorem5(*, L: Real, c: Real, mu: Real, q_lo: Real, q_hi: Real, gap: Real,
     ``D_k = diag(rho(g_i))``).
 
     Claim: each step decreases F by at least ``(mu q_lo / 2) ||grad F(w_k)||^2``, hence
-
-    .. math:: F(w_k) - F^* \\le (1 - \\mu c q_{lo})^{k-1}(F(w_1) - F^*).
+    ``F(w_k) - F* <= (1 - mu c q_lo)^(k-1) (F(w_1) - F*)`` for every ``k >= 1``.
 
     Assumptions (checked): ``L > 0``; ``0 < c <= L``; ``0 < q_lo <= q_hi < inf``
     (``q_hi`` may exceed 1: rounding to nearest can enlarge a component);
     ``0 < mu <= 1/(L q_hi)``; ``gap >= 0``; ``k >= 1``.
 
-    Reference: THEORY.md section 5, Theorem 5; arXiv 2508.07142.
+    Provenance: derived here (a bridge from deterministic rounding to the model, not a
+    result of arXiv 2508.07142): the descent lemma with ``||D g||^2 <= q_hi <g, D g>`` and
+    ``<g, D g> >= q_lo ||g||^2``, then A3.
 
     Returns:
         Bound with terms ``rate`` (1 - mu c q_lo).
@@ -74,7 +75,7 @@ def theorem5(*, L: Real, c: Real, mu: Real, q_lo: Real, q_hi: Real, gap: Real,
     r = 1 - mu_ * c_ * q_lo_
     exact, value, _ = affine_power(Fraction(0), r, k_ - 1, gap_, ck.prec)
     return ck.bound(exact=exact, value=value,
-                    reference=f"THEORY.md section 5, Theorem 5; {PAPER}",
+                    reference=f"Theorem 5 (lpsgd.theory.theorem5, derived here); {PAPER}",
                     terms={"rate": r})
 
 
@@ -88,9 +89,9 @@ def theorem6(*, L: Real, c: Real, d: int, mu: Real, t: Real, q_lo: Real, q_hi: R
     zero, ``rho(x) = Q(x)/x in [q_lo, q_hi]`` for ``|x| >= t`` and ``rho(x) in [0, q_hi]``
     for ``|x| < t`` (no component above X_max, or its saturation counted in q_lo).
 
-    Claim: with ``F_t = d t^2 / (2c)``
-
-    .. math:: F(w_k) - F^* \\le F_t + (1 - \\mu c q_{lo})^{k-1}(F(w_1) - F^* - F_t).
+    Claim: with ``F_t = d t^2 / (2c)``, for every ``k >= 1``
+    ``F(w_k) - F* <= F_t + (1 - mu c q_lo)^(k-1) (F(w_1) - F* - F_t)``: low precision
+    stalls once every gradient component underflows, and the floor grows like ``t^2``.
 
     The recursion behind it, ``e_{k+1} - F_t <= (1 - mu c q_lo)(e_k - F_t)``, is affine,
     so no relation between ``gap`` and ``F_t`` is needed: for ``gap < F_t`` the bound
@@ -101,7 +102,10 @@ def theorem6(*, L: Real, c: Real, d: int, mu: Real, t: Real, q_lo: Real, q_hi: R
     ``q_lo = 0`` (t below the smallest surviving magnitude) is refused: the rate would
     be 1 and the statement empty.
 
-    Reference: THEORY.md section 5, Theorem 6; arXiv 2508.07142.
+    Provenance: derived here (the underflow floor behind the paper's observation that
+    low precision stalls; the statement is not in arXiv 2508.07142): the components with
+    ``|g_i| < t`` lose at most ``d t^2`` of ``||g||^2``, the others keep ``rho >= q_lo``;
+    then A3.
 
     Returns:
         Bound with terms ``floor`` (F_t), ``rate`` and ``transient``.
@@ -127,7 +131,7 @@ def theorem6(*, L: Real, c: Real, d: int, mu: Real, t: Real, q_lo: Real, q_hi: R
     exact, value, p = affine_power(floor, r, k_ - 1, gap_ - floor, ck.prec)
     transient = p * (gap_ - floor) if exact is not None else value - to_mpf(floor, ck.prec)
     return ck.bound(exact=exact, value=value,
-                    reference=f"THEORY.md section 5, Theorem 6; {PAPER}",
+                    reference=f"Theorem 6 (lpsgd.theory.theorem6, derived here); {PAPER}",
                     terms={"floor": floor, "rate": r, "transient": transient})
 
 
@@ -149,9 +153,8 @@ def stochastic_rounding_constants(fmt: Format | str, M: Real, M_G: Real,
     Stochastic rounding (mode ``"stochastic"``) is unbiased and adds variance at most
     ``quantum(x)^2/4 <= max(2^(-2m) x^2, s^2)/4`` per component, so a gradient with
     ``E||g||^2 <= M + M_G ||grad F||^2`` becomes one with
-
-    .. math:: M' = (1 + \\delta) M + d s^2 / 4, \\quad M_G' = (1 + \\delta) M_G,
-              \\quad \\delta = 2^{-2m}/4.
+    ``M' = (1 + delta) M + d s^2 / 4`` and ``M_G' = (1 + delta) M_G``,
+    ``delta = 2^(-2m)/4``.
 
     Args:
         fmt: a Format or preset name, with subnormals (m = man_bits, s = subnormal
@@ -190,16 +193,18 @@ def theorem7(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: Format | str,
     ``"stochastic"``) to ``fmt``, no component above X_max.
 
     Claim: Theorem 1 holds with ``q_min = q_max = 1``, ``M_q = 0`` and (M, M_G) replaced
-    by (M', M_G') of :func:`stochastic_rounding_constants`: with ``r = 1 - mu c`` and
-    ``F' = L mu M' / (2c)``
-
-    .. math:: E[F(w_k) - F^*] \\le F' + r^{k-1}(F(w_1) - F^* - F').
+    by ``M' = (1 + delta) M + d s^2 / 4`` and ``M_G' = (1 + delta) M_G``,
+    ``delta = 2^(-2m)/4`` (:func:`stochastic_rounding_constants`): with ``r = 1 - mu c``
+    and ``F' = L mu M' / (2c)``, ``E[F(w_k) - F*] <= F' + r^(k-1) (F(w_1) - F* - F')``.
+    Stochastic rounding does not shrink, it adds noise: the floor rises, the rate does not.
 
     Assumptions (checked): ``L > 0``; ``0 < c <= L``; ``d >= 1``; ``M, M_V >= 0``; fmt a
     Format or preset name with subnormals; ``0 < mu <= 1/(L M_G')``; ``gap >= 0``;
     ``k >= 1``.  Not checkable here: no gradient component exceeds X_max.
 
-    Reference: THEORY.md section 5, Theorem 7; arXiv 2508.07142.
+    Provenance: derived here: stochastic rounding is unbiased with variance at most
+    ``quantum(x)^2 / 4`` per component, so its output satisfies A2 with (M', M_G') and
+    Theorem 1 (q = 1, the classical Theorem 4.6 of Bottou, Curtis, Nocedal 2018) applies.
 
     Returns:
         Bound with terms ``floor`` (F'), ``rate``, ``M_prime``, ``M_G_prime``, ``delta``
@@ -212,8 +217,8 @@ def theorem7(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: Format | str,
     return unbiased_rounding_bound(
         ck, a, delta=delta, additive=a.d * s * s / 4,
         delta_text=f"delta=2^(-2m)/4={num(delta)}, m={a.fmt.man_bits}",
-        reference=f"THEORY.md section 5, Theorem 7 (Theorem 1 with q = 1 and (M', M_G')); "
-                  f"{PAPER}")
+        reference=f"Theorem 7 (lpsgd.theory.theorem7, derived here: Theorem 1 with q = 1 "
+                  f"and (M', M_G')); {PAPER}")
 
 
 class UnbiasedRoundingArguments(NamedTuple):

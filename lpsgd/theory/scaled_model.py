@@ -167,9 +167,8 @@ def theorem8(*, L: Real, c: Real, d: int, mu: Real, t: Real, fmt: ScaledFormat |
     Claim: with ``t`` a threshold on scaled magnitudes, ``q_lo(t)``, ``q_hi`` and
     ``kappa`` of :func:`scaled_constants`, ``loss(t) = n_B t^2 kappa^2 < 1``,
     ``q_eff = q_lo(t) (1 - loss(t))``, ``r = 1 - mu c q_eff`` and
-    ``F_t = d t^2 4^-127 / (2 c (1 - loss(t)))``
-
-    .. math:: F(w_k) - F^* \\le F_t + r^{k-1}(F(w_1) - F^* - F_t).
+    ``F_t = d t^2 4^-127 / (2 c (1 - loss(t)))``, for every ``k >= 1``
+    ``F(w_k) - F* <= F_t + r^(k-1) (F(w_1) - F* - F_t)``.
 
     Why: ``||Q(g)||^2 <= q_hi <g, Q(g)>`` so the descent lemma gives
     ``F(w+) <= F(w) - (mu/2) <g, Q(g)>``; in a block, the elements with
@@ -183,6 +182,9 @@ def theorem8(*, L: Real, c: Real, d: int, mu: Real, t: Real, fmt: ScaledFormat |
     format; a deterministic mode; ``0 < t <= Y``; ``loss(t) < 1``; ``q_lo(t) > 0``;
     ``q_hi`` finite; ``0 < mu <= 1/(L q_hi)``; ``gap >= 0``; ``k >= 1``.  Not checkable:
     no block maximum above ``2^127 Y``.
+
+    Provenance: derived here for block-scaled (MX) formats; not a result of arXiv
+    2508.07142.  The derivation was checked by hand and is checked by the suite only.
 
     Returns:
         Bound with terms ``floor`` (F_t), ``rate``, ``q_lo``, ``q_hi``, ``q_eff``,
@@ -230,7 +232,7 @@ def theorem8(*, L: Real, c: Real, d: int, mu: Real, t: Real, fmt: ScaledFormat |
     exact, value, p = affine_power(floor, r, k_ - 1, gap_ - floor, ck.prec)
     transient = p * (gap_ - floor) if exact is not None else value - to_mpf(floor, ck.prec)
     return ck.bound(exact=exact, value=value,
-                    reference=f"THEORY.md section 7, Theorem 8; {PAPER}",
+                    reference=f"Theorem 8 (lpsgd.theory.theorem8, derived here); {PAPER}",
                     terms={"floor": floor, "rate": r, "q_lo": q_lo, "q_hi": q_hi,
                            "q_eff": q_eff, "loss": loss, "kappa": consts.kappa,
                            "transient": transient})
@@ -260,9 +262,10 @@ def theorem9(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: ScaledFormat 
     with ``delta = (4^-m + n_B s_f^2 kappa^2)/4`` (m the element's mantissa bits, s_f its
     subnormal spacing, kappa of the rule).  So Theorem 1 holds with ``q_min = q_max = 1``,
     ``M_q = 0``, ``M' = (1 + delta) M + d s_f^2 4^-128``,
-    ``M_G' = (1 + delta)(1 + M_V)``: with ``r = 1 - mu c`` and ``F' = L mu M'/(2c)``
-
-    .. math:: E[F(w_k) - F^*] \\le F' + r^{k-1}(F(w_1) - F^* - F').
+    ``M_G' = (1 + delta)(1 + M_V)``: with ``r = 1 - mu c`` and ``F' = L mu M'/(2c)``,
+    ``E[F(w_k) - F*] <= F' + r^(k-1) (F(w_1) - F* - F')`` for every ``k >= 1``.  Compared
+    with Theorem 7, block scaling makes the additive term ``4^-128`` times smaller and
+    the rounding noise relative (delta).
 
     Under floor the clipped block maxima make Q biased and the statement does not apply:
     refused.
@@ -270,6 +273,9 @@ def theorem9(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: ScaledFormat 
     Assumptions (checked): ``L > 0``; ``0 < c <= L``; ``d >= 1``; ``M, M_V >= 0``; fmt an
     e8m0 scaled format with rule ceil or rceil, its element with subnormals;
     ``0 < mu <= 1/(L M_G')``; ``gap >= 0``; ``k >= 1``.
+
+    Provenance: derived here for block-scaled (MX) formats; not a result of arXiv
+    2508.07142.  The derivation was checked by hand and is checked by the suite only.
 
     Returns:
         Bound with terms ``floor``, ``rate``, ``M_prime``, ``M_G_prime``, ``delta`` and
@@ -291,5 +297,5 @@ def theorem9(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: ScaledFormat 
     return unbiased_rounding_bound(
         ck, a, delta=delta, additive=a.d * s_f * s_f * _SCALE_MIN_SQ / 4,
         delta_text=f"delta={num(delta)}",
-        reference=f"THEORY.md section 7, Theorem 9 (Theorem 1 with q = 1 and (M', M_G')); "
-                  f"{PAPER}")
+        reference=f"Theorem 9 (lpsgd.theory.theorem9, derived here: Theorem 1 with q = 1 "
+                  f"and (M', M_G')); {PAPER}")

@@ -1,13 +1,22 @@
-"""Theorems 1-4 of THEORY.md section 2 (the shrinkage model) and their schedule-aware forms.
+"""Theorems 1-4 (the shrinkage model of low-precision SGD) and their schedule-aware forms.
 
 Model: ``g~_k = q_k g_k + e_k`` with ``q_k in [q_min, q_max] subset (0, 1]``,
 ``E[e_k | w_k, g_k] = 0``, ``E||e_k||^2 <= M_q``; iteration ``w_{k+1} = w_k - mu_k g~_k``.
-Every proof rests on the one-step inequality (A1, A2, ``mu_k <= 1/(L M_G)``, ``q_k <= 1``)
+Assumptions used by the statements (each theorem checks the ones it needs):
 
-.. math::
+* (A1) F is L-smooth: ``||grad F(w) - grad F(v)|| <= L ||w - v||``;
+* (A2) the stochastic gradient ``g_k = g(w_k, xi_k)`` is unbiased,
+  ``E_k[g_k] = grad F(w_k)``, with ``E_k||g_k - grad F(w_k)||^2 <= M + M_V ||grad F(w_k)||^2``;
+  ``M_G = 1 + M_V``, so ``E_k||g_k||^2 <= M + M_G ||grad F(w_k)||^2``;
+* (A3) F is c-strongly convex, used as ``||grad F(w)||^2 >= 2c (F(w) - F*)``;
+* (A4) F is bounded below by ``F_inf``;
+* the shrinkage ``q_k in (0, 1]`` is fixed before the noise of step k is drawn, and the
+  quantisation error ``e_k`` has ``E[e_k | w_k, g_k] = 0``, ``E||e_k||^2 <= M_q``;
+* admissible stepsizes: ``mu_k <= 1/(L M_G)``.
 
-    E_k[F(w_{k+1})] - F(w_k) \\le -\\tfrac{\\mu_k q_k}{2}\\|\\nabla F(w_k)\\|^2
-        + \\tfrac{L\\mu_k^2}{2}(q_k^2 M + M_q).
+Every proof rests on the one-step inequality (from A1, A2, admissibility and ``q_k <= 1``)
+``E_k[F(w_{k+1})] - F(w_k) <= -(mu_k q_k / 2) ||grad F(w_k)||^2``
+``+ (L mu_k^2 / 2)(q_k^2 M + M_q)``.
 """
 
 from __future__ import annotations
@@ -28,7 +37,8 @@ Real = float | int | Fraction | mpmath.mpf
 
 
 def _ref(theorem: str, classical: str) -> str:
-    return (f"THEORY.md section 2, {theorem}; {PAPER}; with q = 1 and M_q = 0 it is "
+    fn = "lpsgd.theory." + theorem.lower().replace(" ", "")
+    return (f"{theorem} ({fn}), the shrinkage model; {PAPER}; with q = 1 and M_q = 0 it is "
             f"{classical} of {BCN2018} (their mu = mu_G = 1)")
 
 
@@ -74,17 +84,21 @@ def theorem1(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real, mu: Real, q_min
     Method: ``w_{k+1} = w_k - mu (q_k g_k + e_k)``, ``q_k in [q_min, q_max]``,
     ``E||e_k||^2 <= M_q``.
 
-    Claim: with ``B = q_max^2 M + M_q``, ``r = 1 - mu c q_min`` and
-    ``F_q = L mu B / (2 c q_min)``, for every ``k >= 1``
-
-    .. math:: E[F(w_k) - F^*] \\le F_q + r^{k-1}(F(w_1) - F^* - F_q).
+    Claim: with ``B = q_max^2 M + M_q`` (the per-step noise budget), ``r = 1 - mu c q_min``
+    and ``F_q = L mu B / (2 c q_min)``, for every ``k >= 1``
+    ``E[F(w_k) - F*] <= F_q + r^(k-1) (F(w_1) - F* - F_q)``: linear convergence at the
+    rate r (slower as q_min falls) to the floor F_q of the bound (at fixed q_max higher as
+    q_min falls, and higher with quantisation noise M_q; with q_min = q_max = q it is
+    ``L mu (q M + M_q / q) / (2c)``, whose gradient-noise part falls with q).
 
     Assumptions (checked): ``L > 0``; ``0 < c <= L``; ``M, M_V, M_q >= 0``;
     ``0 < q_min <= q_max <= 1``; ``0 < mu <= 1/(L M_G)`` (so ``0 <= r < 1``);
     ``gap = F(w_1) - F* >= 0``; ``k >= 1`` an integer.
 
-    Reference: THEORY.md section 2; arXiv 2508.07142; Bottou, Curtis, Nocedal (2018),
-    Theorem 4.6 (the case ``q = 1``, ``M_q = 0``).
+    Provenance: the paper's result (arXiv 2508.07142: shrinkage slows the rate and raises
+    the floor), restated here with every constant explicit; with ``q_min = q_max = 1`` and
+    ``M_q = 0`` it is Theorem 4.6 of Bottou, Curtis, Nocedal (2018) (their
+    ``mu = mu_G = 1``).
 
     Returns:
         Bound with terms ``floor`` (F_q), ``rate`` (r), ``noise_budget`` (B) and
@@ -111,16 +125,17 @@ def theorem2(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real, beta: Real, gam
     Method: the shrinkage model with ``mu_k = beta / (gamma + k)``.
 
     Claim: with ``B = q_max^2 M + M_q`` and
-    ``nu = max{beta^2 L B / (2 (beta c q_min - 1)), (gamma + 1)(F(w_1) - F*)}``
-
-    .. math:: E[F(w_k) - F^*] \\le \\frac{\\nu}{\\gamma + k}.
+    ``nu = max{beta^2 L B / (2 (beta c q_min - 1)), (gamma + 1)(F(w_1) - F*)}``,
+    ``E[F(w_k) - F*] <= nu / (gamma + k)`` for every ``k >= 1``.  beta must exceed
+    ``1/(c q_min)``: a schedule tuned for full precision can lose the O(1/k) rate under
+    shrinkage.
 
     Assumptions (checked): those of Theorem 1 except the fixed stepsize, plus
     ``beta > 1/(c q_min)``, ``gamma > 0`` and ``mu_1 = beta/(gamma+1) <= 1/(L M_G)``
     (so every ``mu_k <= mu_1`` is admissible).
 
-    Reference: THEORY.md section 2; arXiv 2508.07142; Bottou, Curtis, Nocedal (2018),
-    Theorem 4.7.
+    Provenance: the paper's diminishing-stepsize result (arXiv 2508.07142) restated; with
+    ``q = 1``, ``M_q = 0`` it is Theorem 4.7 of Bottou, Curtis, Nocedal (2018).
 
     Returns:
         Bound with terms ``nu``, ``noise_term`` and ``start_term`` (the two arguments of
@@ -164,15 +179,13 @@ def theorem3(*, L: Real, M: Real, M_V: Real, M_q: Real, mu: Real, q_min: Real,
     Method: the shrinkage model with a fixed stepsize ``mu``.
 
     Claim: with ``B = q_max^2 M + M_q``, for every ``K >= 1``
-
-    .. math:: \\frac1K\\sum_{k=1}^K E\\|\\nabla F(w_k)\\|^2 \\le \\frac{L\\mu B}{q_{min}}
-              + \\frac{2(F(w_1) - F_{inf})}{K\\mu q_{min}}.
+    ``(1/K) sum_{k=1..K} E||grad F(w_k)||^2 <= L mu B / q_min + 2 (F(w_1) - F_inf) / (K mu q_min)``.
 
     Assumptions (checked): ``L > 0``; ``M, M_V, M_q >= 0``; ``0 < q_min <= q_max <= 1``;
     ``0 < mu <= 1/(L M_G)``; ``gap = F(w_1) - F_inf >= 0``; ``K >= 1`` an integer.
 
-    Reference: THEORY.md section 2; arXiv 2508.07142; Bottou, Curtis, Nocedal (2018),
-    Theorem 4.8.
+    Provenance: the paper's nonconvex result (arXiv 2508.07142) restated; with ``q = 1``,
+    ``M_q = 0`` it is Theorem 4.8 of Bottou, Curtis, Nocedal (2018).
 
     Returns:
         Bound with terms ``floor`` (L mu B / q_min) and ``transient``.
@@ -203,15 +216,16 @@ def theorem4(*, L: Real, M: Real, M_V: Real, M_q: Real, mus: Sequence[Real], q_m
 
     Method: the shrinkage model with stepsizes ``mus = (mu_1, ..., mu_K)``.
 
-    Claim: with ``B = q_max^2 M + M_q``
-
-    .. math:: \\sum_{k=1}^K \\mu_k E\\|\\nabla F(w_k)\\|^2 \\le \\frac{2}{q_{min}}
-              (F(w_1) - F_{inf}) + \\frac{L B}{q_{min}} \\sum_{k=1}^K \\mu_k^2.
+    Claim: with ``B = q_max^2 M + M_q``,
+    ``sum_{k=1..K} mu_k E||grad F(w_k)||^2 <= (2 / q_min)(F(w_1) - F_inf)``
+    ``+ (L B / q_min) sum_{k=1..K} mu_k^2``; so with ``sum mu_k = inf`` and
+    ``sum mu_k^2 < inf`` the mu-weighted average of ``E||grad F||^2`` tends to 0.
 
     Assumptions (checked): as Theorem 3, with every ``0 < mu_k <= 1/(L M_G)``.
 
-    Reference: THEORY.md section 2; arXiv 2508.07142; Bottou, Curtis, Nocedal (2018),
-    Theorem 4.10 (the inequality its proof sums, with mu = 1).
+    Provenance: the paper's nonconvex diminishing-stepsize result (arXiv 2508.07142)
+    restated; with ``q = 1``, ``M_q = 0`` it is the inequality the proof of Theorem 4.10 of
+    Bottou, Curtis, Nocedal (2018) sums (their mu = 1).
 
     Returns:
         Bound with terms ``start_term``, ``noise_term`` and ``sum_mu_squared``.
@@ -289,12 +303,8 @@ def theorem1_schedule(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real,
     Method: the shrinkage model run for ``n = len(mus)`` steps with stepsizes
     ``mus[k-1] = mu_k`` and deterministic shrinkage factors ``qs[k-1] = q_k``.
 
-    Claim (derived here from the one-step inequality and A3, as in the proof of
-    Theorem 1 but without replacing ``q_k`` by ``q_min`` and ``q_k^2`` by ``q_max^2``):
-    with ``a_1 = F(w_1) - F*`` and
-
-    .. math:: a_{k+1} = (1 - \\mu_k c q_k) a_k + \\tfrac{L\\mu_k^2}{2}(q_k^2 M + M_q),
-
+    Claim: with ``a_1 = F(w_1) - F*`` and
+    ``a_{k+1} = (1 - mu_k c q_k) a_k + (L mu_k^2 / 2)(q_k^2 M + M_q)``,
     ``E[F(w_{n+1}) - F*] <= a_{n+1}``.  The step uses ``1 - mu_k c q_k >= 0`` (from
     ``mu_k <= 1/(L M_G)``, ``c <= L``, ``q_k <= 1``) and ``E[F(w_k) - F*] >= 0``.  For
     a constant ``mu`` and ``q_k in [q_min, q_max]`` it is never larger than Theorem 1 at
@@ -305,7 +315,9 @@ def theorem1_schedule(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real,
     ``q_k in (0, 1]``; every ``0 < mu_k <= 1/(L M_G)``; ``gap >= 0``; ``len(mus) ==
     len(qs)``.
 
-    Reference: THEORY.md section 2 (schedule-aware forms); arXiv 2508.07142.
+    Provenance: derived here from the one-step inequality and A3, as in the proof of
+    Theorem 1 but without replacing ``q_k`` by ``q_min`` and ``q_k^2`` by ``q_max^2``
+    (sharper, same proof); in the setting of arXiv 2508.07142.
 
     Returns:
         Bound on ``E[F(w_{n+1}) - F*]``, terms ``steps`` (n) and ``contraction``
@@ -324,7 +336,8 @@ def theorem1_schedule(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real,
     factors = [1 - m * c_ * q for m, q in zip(mus_, qs_)]
     adds = [L_ * m * m * (q * q * M_ + Mq) / 2 for m, q in zip(mus_, qs_)]
     size = sum(bits(f) for f in factors) + bits(gap_)
-    ref = "THEORY.md section 2, schedule-aware form of Theorem 1 (derived); " + PAPER
+    ref = ("schedule-aware form of Theorem 1 (lpsgd.theory.theorem1_schedule, derived "
+           "here); " + PAPER)
     if size <= EXACT_BITS_LIMIT:
         a, prod = gap_, Fraction(1)
         for f, add in zip(factors, adds):
@@ -354,17 +367,17 @@ def theorem3_schedule(*, L: Real, M: Real, M_q: Real, mus: Sequence[Real],
     factors ``qs`` (step k uses ``mus[k-1]``, ``qs[k-1]``), effective stepsizes
     ``eta_k = mu_k q_k``.
 
-    Claim (THEORY.md section 2, the one-step inequality summed over k = 1..K):
-
-    .. math:: \\sum_{k=1}^K \\eta_k E\\|\\nabla F(w_k)\\|^2 \\le 2(F(w_1) - F_{inf})
-              + L \\sum_{k=1}^K \\mu_k^2 (q_k^2 M + M_q).
+    Claim: ``sum_{k=1..K} eta_k E||grad F(w_k)||^2 <= 2 (F(w_1) - F_inf)``
+    ``+ L sum_{k=1..K} mu_k^2 (q_k^2 M + M_q)``.
 
     Assumptions (checked): ``L > 0``; ``M, M_V, M_q >= 0``; every ``q_k in (0, 1]``;
     every ``0 < mu_k <= 1/(L M_G)``; ``gap >= 0``; ``len(mus) == len(qs) >= 1``.
     ``M_V`` (A2's relative variance) defaults to 0: pass it when the oracle's variance
     grows with the gradient, since the admissible stepsizes shrink with ``M_G = 1 + M_V``.
 
-    Reference: THEORY.md section 2 (schedule-aware forms); arXiv 2508.07142.
+    Provenance: derived here: the one-step inequality summed over k = 1..K, with the
+    actual effective stepsizes in place of ``mu q_min`` (sharper than Theorem 3, same
+    proof); in the setting of arXiv 2508.07142.
 
     Returns:
         Bound with terms ``start_term`` (2 gap), ``noise_term`` and ``sum_eta``.
@@ -382,5 +395,6 @@ def theorem3_schedule(*, L: Real, M: Real, M_q: Real, mus: Sequence[Real],
     start = 2 * gap_
     eta = sum((m * q for m, q in zip(mus_, qs_)), Fraction(0))
     return ck.bound(exact=start + noise,
-                    reference="THEORY.md section 2, schedule-aware form of Theorem 3; " + PAPER,
+                    reference=("schedule-aware form of Theorem 3 "
+                               "(lpsgd.theory.theorem3_schedule, derived here); " + PAPER),
                     terms={"start_term": start, "noise_term": noise, "sum_eta": eta})

@@ -1,4 +1,4 @@
-"""Slowdown quantities of THEORY.md section 3, from the transient term of Theorem 1.
+"""Slowdown quantities, from the transient term of Theorem 1.
 
 ``K_q(eps)`` is the smallest ``k >= 1`` with ``r^(k-1) (gap - F_q) <= eps``, where
 ``r = 1 - mu c q_min`` and ``F_q`` are Theorem 1's rate and floor.  Since
@@ -92,7 +92,7 @@ def iterations_to_eps(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real, mu: Re
     """Iterations for Theorem 1's transient to fall to ``eps``: K_q(eps), exactly.
 
     Returns the smallest integer ``k >= 1`` with ``r^(k-1) (gap - F_q) <= eps``, where
-    ``r = 1 - mu c q_min`` and ``F_q = L mu B / (2 c q_min)`` (THEORY.md sections 2, 3).
+    ``r = 1 - mu c q_min`` and ``F_q = L mu B / (2 c q_min)`` (Theorem 1's rate and floor).
     Decided in exact rational arithmetic, or by certified interval arithmetic when the
     powers are too large to build.
 
@@ -105,7 +105,7 @@ def iterations_to_eps(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real, mu: Re
 
 def slowdown_ratio(*, L: Real, c: Real, M: Real, M_V: Real, M_q: Real, mu: Real,
                    q_min: Real, q_max: Real, gap: Real, eps: Real) -> Fraction:
-    """K_q(eps) / K_1(eps): the bound's slowdown caused by shrinkage (THEORY.md section 3).
+    """K_q(eps) / K_1(eps): the bound's slowdown caused by shrinkage.
 
     ``K_q`` is :func:`iterations_to_eps` at the given arguments and ``K_1`` the same with
     ``q_min = q_max = 1`` (all other constants, M_q included, unchanged), so the ratio

@@ -240,10 +240,11 @@ def _import(name: str) -> tuple[Any | None, PeerStatus]:
                 importlib.import_module(needed)
             mod = importlib.import_module(peer.module)
     except ImportError as exc:
+        hint = {"ml_dtypes": "peers", "pychop": "peers", "gfloat": "peers",
+                "torchao": "torch-peers"}.get(name)
         return None, PeerStatus(name, False, None,
-                                f"not installed ({exc}); pip install 'lpsgd[peers]'"
-                                if name in ("ml_dtypes", "pychop", "gfloat") else
-                                f"not installed ({exc})")
+                                f"not installed ({exc}); pip install 'lpsgd[{hint}]'"
+                                if hint else f"not installed ({exc})")
     except Exception as exc:  # a peer that is installed but fails on import
         return None, PeerStatus(name, False, None,
                                 f"import failed: {type(exc).__name__}: {exc}")

@@ -227,6 +227,7 @@ def test_torchao_is_skipped_with_the_reason_when_torch_is_absent(monkeypatch):
     report = peers.check_peers(["torchao"])
     (status,) = report.skipped
     assert status.name == "torchao" and "not installed" in status.note
+    assert "pip install 'lpsgd[torch-peers]'" in status.note
     assert report.results == []
     assert "skipped torchao: not installed" in report.table()
     (st,) = peers.peer_status(["torchao"])

@@ -322,7 +322,10 @@ def theorem1_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
             "data": {"K": K, "curves": data, "worst_ratio": worst,
                      "worst_ratio_after_first": worst_after,
                      "fast_vs_exact_rel": fast_vs_exact, "mc_runs": mc_runs,
-                     "mc_max_z": worst_z, "floors": floors}}
+                     "mc_max_z": worst_z, "floors": floors,
+                     "constants": {"d": d, "c": c, "L": L, "mu": mu, "M": M, "M_q": M_q,
+                                   "lambdas": quad.lambdas.tolist(),
+                                   "sigma2": sigma2.tolist(), "tau2": tau2.tolist()}}}
 
 
 theorem1_sweep.title = "Theorem 1: exact E[F(w_k) - F*] against the bound"

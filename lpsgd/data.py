@@ -40,6 +40,7 @@ import dataclasses
 import functools
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import mpmath
@@ -345,7 +346,8 @@ def standardise(X: np.ndarray, names: list[str], where: str) -> np.ndarray:
 def from_arrays(X, y, *, loss: str, reg: float = DEFAULT_REG, name: str = "arrays",
                 source: str = "", names: list[str] | None = None,
                 dropped: list[str] | None = None, where: str | None = None,
-                labels01: bool = True) -> Problem:
+                labels01: bool = True,
+                solve: Callable[[Any], Solution] = solve) -> Problem:
     """A :class:`Problem` from raw features and labels (standardised here).
 
     Args:
@@ -354,8 +356,13 @@ def from_arrays(X, y, *, loss: str, reg: float = DEFAULT_REG, name: str = "array
         loss: ``"logistic"`` or ``"least_squares"``.
         reg: lambda > 0.
         where: how errors name the data (default ``name``).
+        solve: computes F* of the objective (default: this module's :func:`solve`); a
+            property checking another implementation passes it here.
     """
     where = where or name
+    if not callable(solve):
+        raise InvalidArgument(f"Expected solve to be a callable (objective -> Solution) but got "
+                              f"solve={solve!r}")
     loss = check_choice("loss", loss, LOSSES)
     reg = float(check_real("reg", reg, min_value=0, exclude_min=True))
     X = np.asarray(X, dtype=np.float64)

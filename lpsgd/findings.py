@@ -166,8 +166,17 @@ def sampling_constants(problem, batch: int) -> tuple[float, float]:
 
 
 def admissible_stepsize(problem, formats: Sequence[Format], roundings: Sequence[str],
-                        batch: int) -> tuple[float, str]:
-    """``mu = 1 / (L m)`` (module docstring) and which constraint set ``m``."""
+                        batch: int, *,
+                        sampling_constants: Callable[[Any, int], tuple[float, float]]
+                        = sampling_constants) -> tuple[float, str]:
+    """``mu = 1 / (L m)`` (module docstring) and which constraint set ``m``.
+
+    ``sampling_constants`` gives (M, M_V) of the minibatches (default: this module's); a
+    property checking another implementation passes it here.
+    """
+    if not callable(sampling_constants):
+        raise InvalidArgument(f"Expected sampling_constants to be a callable (problem, batch) "
+                              f"-> (M, M_V) but got sampling_constants={sampling_constants!r}")
     _, M_V = sampling_constants(problem, batch)
     best, why = 1.0 + M_V, f"M_G = 1 + M_V = {1.0 + M_V:.6g} (minibatch)"
     for fmt in formats:
@@ -510,10 +519,14 @@ def _run_findings(config, progress, command) -> FindingsResult:
     return out
 
 
-def _full_gradient(prob, fmt: Format, mode: str, mu: float, K: int) -> GDResult:
+def _full_gradient(prob, fmt: Format, mode: str, mu: float, K: int, *,
+                   quantizer: Callable[..., np.ndarray] | None = None) -> GDResult:
+    """Full-gradient descent quantised by ``quantizer`` (default :func:`lpsgd.fast.quantize`)
+    against the least of Theorems 5 and 6 (:func:`full_gradient_bound`)."""
     F = prob.objective
-    res = sgd.run(F, np.zeros(F.d), K=K, mu=mu, gradient=sgd.quantize(fmt, mode), runs=1,
-                  seed=0, trajectory=True)
+    res = sgd.run(F, np.zeros(F.d), K=K, mu=mu,
+                  gradient=sgd.quantize(fmt, mode, quantizer=quantizer), runs=1, seed=0,
+                  trajectory=True)
     gaps = res.gaps[:, 0]
     g = np.abs(res.gradients[:, 0, :])
     nz = g[g > 0]

@@ -550,10 +550,3 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            "theorem9", theory.theorem9, _theorem9_delta_without_scale,
            (_S8 + "theorem9_stochastic_rounding",)),
 ]}
-
-# Transition: only the mutants whose property files are already factories are listed; the
-# others still run through the old registry until their files are converted.
-_CONVERTED = ("test_prop_quantize::", "test_prop_bridge::", "test_prop_scaled::",
-              "test_prop_scaled_theorems::")
-MUTANTS = {n: m for n, m in MUTANTS.items()
-           if all(spec.startswith(_CONVERTED) for spec in m.properties)}

@@ -173,7 +173,8 @@ class Objective:
 
 # -- quadratics -------------------------------------------------------------------------------
 class DiagonalQuadratic(Objective):
-    """``F(w) = 1/2 sum_i lambda_i (w_i - w*_i)^2 + F*`` (THEORY.md section 4).
+    """``F(w) = 1/2 sum_i lambda_i (w_i - w*_i)^2 + F*`` (the quadratic test problem of the
+    exact recursions, lpsgd.reference.expectations).
 
     ``L = max lambda_i`` and ``c = min lambda_i`` (``None`` when some ``lambda_i = 0``),
     both exact.

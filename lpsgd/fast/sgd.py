@@ -1,15 +1,16 @@
 """Shrunk and quantised SGD in numpy: R independent runs batched as an (R, d) array.
 
 The iteration is composed from small pure pieces, as optax composes gradient
-transformations (STYLE.md rule 10).  A :class:`Transform` maps a batch of directions
+transformations.  A :class:`Transform` maps a batch of directions
 ``u`` (shape ``(R, d)``) at step ``k`` to new directions, drawing any randomness from the
 Generator it is handed:
 
-* :func:`shrink` multiplies by ``q_k`` (a shrinkage schedule, THEORY.md section 1);
+* :func:`shrink` multiplies by ``q_k`` (a shrinkage schedule of the shrinkage model
+  behind Theorem 1, lpsgd.theory.theorem1);
 * :func:`add_noise` adds zero-mean Gaussian noise with covariance ``diag(tau2)``
   (the quantisation noise ``e_k`` of the shrinkage model, ``M_q = sum tau2``);
 * :func:`quantize` rounds to a real format with a rounding mode
-  (:func:`lpsgd.fast.quantize`);
+  (:func:`lpsgd.fast.quantize`, or the quantiser passed as ``quantizer``);
 * :func:`scale_by_stepsize` multiplies by ``mu_k``;
 * :func:`chain` composes them left to right.
 
@@ -22,10 +23,10 @@ Generator it is handed:
 
 and records, for every iterate ``k = 1..K``, ``F(w_k) - F*`` and ``||grad F(w_k)||^2``,
 and for every step the measured shrinkage of ``g~_k`` against ``g_k``: the projection
-``<g~, g> / ||g||^2`` and the norm ratio ``||g~|| / ||g||`` (THEORY.md section 5; NaN when
-``g = 0``).
+``<g~, g> / ||g||^2`` and the norm ratio ``||g~|| / ||g||`` (the measured shrinkage of
+lpsgd.shrinkage; NaN when ``g = 0``).
 
-Example (the shrinkage model of THEORY.md, 1000 runs)::
+Example (the shrinkage model of Theorem 1, 1000 runs)::
 
     from lpsgd import schedules
     from lpsgd.fast import sgd

@@ -125,3 +125,35 @@ def test_a_planted_quantiser_mutant_fails_the_quantised_sgd_property(name):
         else:
             pytest.fail(f"mutant {name} survived the quantised-SGD property")
     assert any("fast.sgd == reference.sgd bit for bit" in str(e) for e in errors), errors
+
+
+def test_the_fast_engine_imports_nothing_from_the_reference_layer():
+    """fast == reference compares two independent engines: the shared checks and result
+    fields come from lpsgd._engine_common, not from lpsgd.reference."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(fast_sgd))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for a in node.names}
+    assert not any(m and m.startswith("lpsgd.reference") for m in imported), imported
+    assert "lpsgd._engine_common" in imported
+
+
+def test_the_oracles_public_sampling_is_the_engines_draw():
+    """AdditiveNoise.sample_given_grad(_mp) draws what sample(_mp) draws, from a given
+    gradient; the engines call these public methods."""
+    import mpmath
+
+    from lpsgd.objectives import AdditiveNoise
+
+    oracle = AdditiveNoise(F, sigma2=[0.1, 0.2, 0.3])
+    w = np.array(W1)
+    a = oracle.sample(w, np.random.default_rng(5))
+    b = oracle.sample_given_grad(F.grad(w), np.random.default_rng(5))
+    assert count_mismatches(a, b) == 0
+    wm = [mpmath.mpf(v) for v in W1]
+    c = oracle.sample_mp(wm, np.random.default_rng(5))
+    d = oracle.sample_given_grad_mp(F.grad_mp(wm), np.random.default_rng(5))
+    assert c == d

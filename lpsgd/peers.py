@@ -310,13 +310,16 @@ def check_peers(names: Iterable[str] | None = None, *, formats: Sequence[str] | 
                 modes: Sequence[str] | None = None, examples: int = 2_000, seed: int = 0,
                 draws: int = 1_000, progress: Callable[[str], None] | None = None
                 ) -> PeerReport:
-    """Run :func:`lpsgd.testing.check_quantizer` on every claim of every installed peer.
+    """Run :func:`lpsgd.testing.check_quantizer` on every claim of every installed peer,
+    and :func:`check_scaled_quantizer` on every claim of every installed scaled-format peer.
 
     Args:
-        names: peers to check (default all of :data:`PEERS`).
-        formats: keep only these format names (default: every claimed format).
+        names: peers to check (default all of :data:`PEERS` and :data:`SCALED_PEERS`).
+        formats: keep only these format names, element or scaled presets (default: every
+            claimed format).
         modes: keep only these mode names (default: every claimed mode).
-        examples: random inputs added to the stress values per check.
+        examples: random inputs added to the stress values per check (for scaled peers:
+            ``examples // 32`` random blocks added to the format's hard cases).
         seed: seed of the inputs and of stochastic peers.
         draws: draws per input for stochastic modes.
         progress: called with a short line before each check (e.g. ``print``).
@@ -324,7 +327,8 @@ def check_peers(names: Iterable[str] | None = None, *, formats: Sequence[str] | 
     Returns:
         A :class:`PeerReport`: one :class:`PeerResult` per (peer, format, mode) with the
         mismatch counts per kind and replayable examples; peers that could not be
-        imported are listed in ``skipped`` with the reason.
+        imported are listed in ``skipped`` with the reason; ``facts`` holds the pinned
+        facts of the measured peers (:func:`check_facts`, :func:`check_scaled_facts`).
     """
     from lpsgd.testing import check_quantizer
 
@@ -601,7 +605,17 @@ def check_facts(names: Iterable[str] | None = None, *, facts: Sequence[PeerFact]
 #   complement code -128), lpsgd clamps to the symmetric -127/64.  Its quantize_block
 #   passes no random bits to the rounding: RoundMode.Stochastic then rounds every element
 #   toward zero.  gfloat 0.5.2 has no rceil or ceil scale rule.
-# * torchao (to_mx / to_dtype, float32 inputs): see the facts keyed to its version.
+# * torchao 0.18.0 (to_mx then to_dtype, float32 inputs, floor and rceil; observed with
+#   torch 2.13.0 on the CPU): the exponent comes from the bits (no log2 trap); a block of
+#   scale 2^-127 (code 0) is divided by 2^-126 under floor (its float32 scale is clamped
+#   to the smallest float32 normal) but multiplied back by 2^-127, so it comes back halved,
+#   and under rceil code 0 takes the reciprocal 1, so the block flushes to zero; inf in a
+#   block gives a finite scale (floor: 2^(128 - emax_f) from the exponent bits of inf;
+#   rceil: code 254, 2^127), the inf element saturates and overflows back to inf in the
+#   float32 product, the others are rounded with that scale; NaN makes the block NaN and
+#   signed zeros are kept, as in lpsgd.  Its NVFP4 quantiser is not a peer here: it works
+#   in float32 arithmetic throughout (per-tensor scale a_tensor / 2688, block scales never
+#   below E4M3's smallest subnormal) and no exact model of it was established.
 # * ml_dtypes float8_e8m0fnu: decodes code c to 2^(c - 127) and 255 to NaN, as lpsgd's
 #   E8M0 scale codes; float64 goes to the nearest power of two in linear distance
 #   (2^E up to 1.5 2^E exclusive, 2^(E+1) from the tie 1.5 2^E on), which is neither the

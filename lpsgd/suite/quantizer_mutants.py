@@ -483,8 +483,9 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
                _up_moves_exact, (_QZ + "quantize_idempotent",)),
     _quantizer("quantize_nearest_truncates",
                "fast.quantize nearest modes truncating (their rounding increment lost).",
-               _nearest_truncates, (_QZ + "quantize_error_within_spacing",
-                                    _QZ + "sgd_quantized_matches_reference")),
+               _nearest_truncates, (_QZ + "quantize_error_within_spacing",)),
+    # The same wrong quantiser, refuted through the SGD engines alone (each property must
+    # be the only property of some mutant, so this is a mutant of its own).
     _quantizer("quantize_nearest_truncates_engine",
                "fast.quantize nearest modes truncating, as the SGD engine's quantiser "
                "(against the exact engine with the exact quantiser).",

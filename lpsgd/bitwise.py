@@ -7,8 +7,10 @@ Two quantiser results agree on an element when
 * both are NaN **with the same sign bit**.
 
 The sign of a NaN is part of the quantiser contract (:mod:`lpsgd.reference.quantize`: a
-NaN result keeps the input's sign bit, an overflow to NaN carries the sign of ``x``); the
-payload (the other 51 fraction bits, quiet or signalling) is not, so it is ignored.
+NaN result keeps the input's sign bit, an overflow to NaN carries the sign of ``x``; for
+scaled formats a NaN block is the scale's NaN code, which has no sign, and every element
+of it is a NaN with the sign bit clear); the payload (the other 51 fraction bits, quiet or
+signalling) is not, so it is ignored.
 
 float32 results are compared through their exact widening to float64: the rule is about
 the value each element stands for, not about the dtype (a caller that also needs equal

@@ -72,3 +72,17 @@ def test_quantisers_keep_nan_signs(fmt: str) -> None:
         flipped = np.where(np.isnan(want), -want, want)
         if np.isnan(want).any():
             assert count_mismatches(flipped, want) == np.isnan(want).sum()
+
+
+@pytest.mark.parametrize("fmt", ["mxfp4_e2m1", "mxfp8_e4m3", "nvfp4"])
+def test_scaled_nan_blocks_are_nan_with_the_sign_bit_clear(fmt):
+    """A NaN block is the scale's NaN code, which has no sign: both layers return NaN with
+    the sign bit clear for every element, whatever the inputs' signs."""
+    x = -np.linspace(1.0, 2.0, 32)
+    x[3] = -np.nan
+    x[20] = -np.inf
+    want = reference.quantize(x, fmt)
+    assert count_mismatches(fast.quantize(x, fmt), want) == 0
+    nan_part = np.isnan(want)
+    assert nan_part.sum() >= 16 and not np.signbit(want[nan_part]).any()
+    assert count_mismatches(-want, want) == nan_part.sum() + (~nan_part).sum()

@@ -22,6 +22,11 @@ The semantics are those of :mod:`lpsgd.scaled`; this module computes them with
   to float64 (``float(Fraction)`` rounds correctly to nearest, ties to even); for E8M0
   scales it is dyadic and the conversion is exact.
 
+NaN blocks: a block with a NaN or an infinity has a NaN scale (E8M0's code 0xFF, E4M3's
+NaN), which carries no sign; every element of the block comes back as a NaN with the sign
+bit clear, whatever the signs of the inputs (under the bit-equality rule of
+:mod:`lpsgd.bitwise` the sign of a NaN counts, so both layers must agree on it).
+
 Randomness: ``uniforms`` shaped like ``x``, or ``rng``, from which ``rng.random(x.shape)``
 is drawn in one call before anything else, exactly as :mod:`lpsgd.fast.scaled` draws it.
 The scale is computed first, deterministically; the uniforms only round the elements.

@@ -191,10 +191,11 @@ def snapshot(*, sequence: bool = False) -> dict[str, Any]:
     A property's ``worst_ratio`` is None when it is not finite (+inf once examples were
     recorded).  A property recorded through :func:`claim` also has ``kind``,
     ``nontrivial_examples``, ``nontrivial_worst_ratio`` (None likewise) and
-    ``nontrivial_worst_context``, and ``counterexample`` once an example failed.  With ``sequence=True`` each entry also carries what :func:`merge` needs:
-    the sequence numbers (:func:`set_sequence`) ``first_seq`` and ``worst_seq`` of a
-    property and its exact ``worst_ratio_raw`` (a float, or "inf" / "-inf"), and
-    ``first_seq`` and ``last_seq`` of a mutant.
+    ``nontrivial_worst_context``, and ``counterexample`` once an example failed.  With
+    ``sequence=True`` each entry also carries what :func:`merge` needs: the sequence
+    numbers (:func:`set_sequence`) ``first_seq`` and ``worst_seq`` of a property and its
+    exact ``worst_ratio_raw`` (a float, or "inf" / "-inf"), and ``first_seq`` and
+    ``last_seq`` of a mutant.
     """
     props: dict[str, Any] = {}
     for name, s in _PROPERTIES.items():

@@ -15,14 +15,12 @@ from lpsgd.objectives import (AdditiveNoise, CauchyLoss, DenseQuadratic, Diagona
                               LeastSquares, LogisticRegression, Minibatch)
 from lpsgd.reference import expectations as rexp
 from lpsgd.reference import sgd as ref
+from lpsgd.suite import compare
 
-U64 = 2.0 ** -53  # unit roundoff of binary64, 0x1p-53 = 1.1102230246251565e-16
-Z = 5             # Monte Carlo comparisons fail beyond 5 standard errors (THEORY.md)
-
-
-def gamma(n: int) -> float:
-    """gamma_n = n u / (1 - n u): relative error bound of n successive float64 roundings."""
-    return n * U64 / (1 - n * U64)
+U64 = compare.U64  # unit roundoff of binary64, 2^-53
+Z = compare.Z      # Monte Carlo comparisons fail beyond Z standard errors
+#: gamma_n = n u / (1 - n u): relative error bound of n successive float64 roundings.
+gamma = compare.float64_rounding
 
 
 LAM = [0.25, 1.0, 2.0]
@@ -54,9 +52,12 @@ def test_monte_carlo_matches_exact_recursion_diagonal(qname):
     exact = rexp.quadratic_moments(DIAG, W1, K=K, mu=0.4, q=q, sigma2=SIGMA2, tau2=TAU2)
     for field, want in (("gaps", exact.gaps), ("grad_norms2", exact.grad_norms2)):
         mean, se = res.stats(field)
-        assert mean[0] == float(want[0])            # k = 1: deterministic start
-        z = np.abs(mean[1:] - np.array([float(v) for v in want[1:]])) / se[1:]
-        assert z.max() <= Z, (field, int(z.argmax()) + 2, float(z.max()))
+        name = f"monte_carlo_matches_exact_recursion_diagonal[{qname}].{field}"
+        # k = 1: deterministic start
+        compare.assert_equal(name, mean[0], float(want[0]), rtol=compare.EXACT,
+                             context={"k": 1})
+        compare.assert_equal(name, mean[1:], [float(v) for v in want[1:]], rtol=compare.EXACT,
+                             atol=Z * se[1:], k=range(2, K + 1), context={"runs": R})
 
 
 @pytest.mark.parametrize("mu", [0.3, schedules.diminishing(4.0, 8.0)], ids=["const", "dimin"])
@@ -72,8 +73,9 @@ def test_monte_carlo_matches_exact_recursion_dense(mu):
                    oracle=AdditiveNoise(A, cov=cov), runs=R, seed=3)
     exact = rexp.quadratic_moments(A, w1, K=K, mu=mu, q=q, sigma2=cov, tau2=tau2)
     mean, se = res.stats("gaps")
-    z = np.abs(mean[1:] - np.array([float(v) for v in exact.gaps[1:]])) / se[1:]
-    assert z.max() <= Z
+    compare.assert_equal("monte_carlo_matches_exact_recursion_dense", mean[1:],
+                         [float(v) for v in exact.gaps[1:]], rtol=compare.EXACT,
+                         atol=Z * se[1:], k=range(2, K + 1), context={"runs": R})
 
 
 def test_monte_carlo_detects_a_wrong_expectation():
@@ -83,7 +85,10 @@ def test_monte_carlo_detects_a_wrong_expectation():
     wrong = fexp.quadratic_moments(DIAG, W1, K=60, mu=0.4, q=0.5, sigma2=1.1 * SIGMA2,
                                    tau2=TAU2)
     mean, se = res.stats("gaps")
-    assert (np.abs(mean[1:] - wrong.gaps[1:]) / se[1:]).max() > Z
+    with pytest.raises(AssertionError, match="Mismatched: "):
+        compare.assert_equal("monte_carlo_detects_a_wrong_expectation", mean[1:],
+                             wrong.gaps[1:], rtol=compare.EXACT, atol=Z * se[1:],
+                             k=range(2, 61), context={"sigma2": "1.1 x true"})
 
 
 # -- fast vs reference with a derived tolerance ---------------------------------------------
@@ -139,7 +144,11 @@ def test_fast_matches_reference_within_derived_bound(kind, mu):
     w_ref = r_ref.iterates[:, 0].astype(float)
     # float(mpf) rounds: allow its half ulp on top of the bound
     err = np.linalg.norm(r_fast.iterates[:, 0] - w_ref, axis=1)
-    assert np.all(err <= E + U64 * np.linalg.norm(w_ref, axis=1))
+    allowed = E + U64 * np.linalg.norm(w_ref, axis=1)
+    name = f"fast_matches_reference_within_derived_bound[{kind}-{mu!r}]"
+    compare.assert_upper(name, [(k + 1, e, a) for k, (e, a) in enumerate(zip(err, allowed))],
+                         rtol=compare.EXACT, context={"kind": kind, "mu": repr(mu)},
+                         claim=f"{name}: ||w_fast - w_exact|| <= derived forward error")
     assert err.max() > 0 and E[-1] < 1e-12  # rounding happens; the bound is informative
     n_A = 1 if kind == "diagonal" else obj.d
     absA = np.abs(obj.hessian)
@@ -152,7 +161,10 @@ def test_fast_matches_reference_within_derived_bound(kind, mu):
         # gamma_(d + n_A + 1) |r|^T |A| |r| / 2 (= gamma * gap for diagonal A).
         tol = (grad_norm * E[k] + obj.L * E[k] ** 2 / 2
                + gamma(obj.d + n_A + 1) * float(r @ absA @ r) / 2)
-        assert abs(r_fast.gaps[k, 0] - exact) <= tol * (1 + 1e-6)
+        compare.assert_equal(name, r_fast.gaps[k, 0], exact, rtol=compare.EXACT,
+                             atol=tol * (1 + 1e-6), k=k + 1, record_example=False,
+                             context={"kind": kind, "mu": repr(mu)},
+                             claim=f"{name}: gap of the fast iterate == exact gap")
 
 
 def test_fast_matches_reference_with_quantisers_in_the_loop():
@@ -174,10 +186,14 @@ def test_fast_matches_reference_with_quantisers_in_the_loop():
                                                  ref.quantize("bfloat16", "stochastic")),
                     iterate=ref.quantize("binary32", "nearest_even"), **kw)
     dirs_ref = r_ref.directions.astype(float)
-    np.testing.assert_array_equal(r_fast.directions, dirs_ref)
-    np.testing.assert_array_equal(r_fast.iterates, r_ref.iterates.astype(float))
+    name = "fast_matches_reference_with_quantisers_in_the_loop"
+    compare.assert_no_mismatch(name + ".directions", r_fast.directions, dirs_ref,
+                               context={"mu": 0.375})
+    compare.assert_no_mismatch(name + ".iterates", r_fast.iterates,
+                               r_ref.iterates.astype(float), context={"mu": 0.375})
     exact = r_ref.gaps[:, 0].astype(float)
-    assert np.all(np.abs(r_fast.gaps[:, 0] - exact) <= gamma(DIAG.d + 3) * exact)
+    compare.assert_equal(name + ".gaps", r_fast.gaps[:, 0], exact, rtol=gamma(DIAG.d + 3),
+                         context={"mu": 0.375})
     # the iterates really are binary32 numbers and the directions bfloat16 numbers
     assert np.all(r_fast.iterates.astype(np.float32).astype(float) == r_fast.iterates)
     bits = r_fast.directions.view(np.uint64) & np.uint64((1 << 45) - 1)
@@ -192,7 +208,11 @@ def test_fast_matches_reference_with_quantisers_in_the_loop():
                  iterate=ref.quantize("binary32", "nearest_even"), **kw)
     diff = np.abs(f2.iterates - r2.iterates.astype(float))
     assert diff.max() > 0
-    assert np.all(diff <= 2.0 ** -23 * np.maximum(np.abs(f2.iterates), 1.0) * 40)
+    # at most one binary32 ulp of max(|w|, 1) per step, over 40 steps
+    compare.assert_equal(name + ".double_rounding", f2.iterates, r2.iterates.astype(float),
+                         rtol=compare.EXACT,
+                         atol=2.0 ** -23 * np.maximum(np.abs(f2.iterates), 1.0) * 40,
+                         context={"mu": 0.4})
 
 
 def test_minibatch_draws_the_same_indices_in_both_layers():
@@ -207,7 +227,9 @@ def test_minibatch_draws_the_same_indices_in_both_layers():
     # (1/b) sum |x_ij y_i| <= max_i |x_ij y_i|
     g_ref = r_ref.gradients[0, 0].astype(float)
     scale = np.max(np.abs(ls.X * ls.y[:, None]), axis=0)
-    assert np.all(np.abs(r_fast.gradients[0, 0] - g_ref) <= gamma(4 + 1) * scale)
+    compare.assert_equal("minibatch_draws_the_same_indices_in_both_layers",
+                         r_fast.gradients[0, 0], g_ref, rtol=compare.EXACT,
+                         atol=gamma(4 + 1) * scale, context={"batch": 4, "seed": 21})
     assert np.array_equal(r_fast.gradients[0, 0] != 0, g_ref != 0)
     # a different seed draws other indices
     other = fast.run(ls, np.zeros(3), **{**kw, "seed": 22})
@@ -223,8 +245,10 @@ def test_effective_stepsize_equivalence_exact_engine():
         b = ref.run(obj, W1, K=30, mu=0.75 * 0.375, gradient=None)
         c = ref.run(obj, W1, K=30, mu=0.75, gradient=ref.shrink(0.5))
         tol = mpmath.mpf(10) ** (5 - ref.DPS)
-        for x, y, z in zip(a.w_final[0], b.w_final[0], c.w_final[0]):
-            assert abs(x - y) <= tol * (1 + abs(y))
+        # |x - y| <= tol (1 + |y|)
+        compare.assert_equal("effective_stepsize_equivalence_exact_engine",
+                             list(a.w_final[0]), list(b.w_final[0]), rtol=tol, atol=tol,
+                             context={"objective": type(obj).__name__})
         assert any(abs(x - z) > 1e-6 for x, z in zip(a.w_final[0], c.w_final[0]))
 
 
@@ -234,10 +258,10 @@ def test_measured_shrinkage_of_pure_shrink_is_q():
                    oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), runs=5, seed=1)
     want = np.array(q.values(9))[:, None]
     # q g costs one rounding per component; the two inner products gamma_(d+1) each
-    np.testing.assert_allclose(res.q_proj, np.broadcast_to(want, res.q_proj.shape),
-                               rtol=2 * gamma(DIAG.d + 2))
-    np.testing.assert_allclose(res.norm_ratios, np.broadcast_to(want, res.q_proj.shape),
-                               rtol=2 * gamma(DIAG.d + 2))
+    for field in ("q_proj", "norm_ratios"):
+        compare.assert_equal(f"measured_shrinkage_of_pure_shrink_is_q.{field}",
+                             getattr(res, field), np.broadcast_to(want, res.q_proj.shape),
+                             rtol=2 * gamma(DIAG.d + 2), context={"q": repr(q)})
 
 
 def test_measured_shrinkage_of_truncation_within_profile():
@@ -258,8 +282,10 @@ def test_stochastic_rounding_is_unbiased_in_the_loop():
     # given g (no component above X_max = 448 here), E[Q(g)] = g, so
     # E[<Q(g), g> / ||g||^2 | g] = 1 exactly: the mean over runs is 1 within 5 se
     assert np.abs(res.gradients).max() < 448
-    assert np.all(np.abs(mean - 1) <= Z * se)
     assert np.all(se > 0)
+    compare.assert_equal("stochastic_rounding_is_unbiased_in_the_loop", mean, 1.0,
+                         rtol=compare.EXACT, atol=Z * se, k=range(1, len(mean) + 1),
+                         context={"fmt": "float8_e4m3fn", "runs": 3000})
 
 
 def test_divergence_above_two_over_qL_is_recorded_not_raised():
@@ -287,12 +313,18 @@ def test_nonquadratic_objectives_run_in_both_layers():
     lr = LogisticRegression.synthetic(40, 3, reg=0.1, seed=2)
     res = fast.run(lr, np.zeros(3), K=50, mu=1.0 / lr.L, oracle=Minibatch(lr, 5), runs=50,
                    seed=1)
-    assert np.all(res.gaps >= -float(lr.f_star_error) - 4 * U64)
+    floor = float(lr.f_star_error) + 4 * U64  # F(w) - f_star >= -(error of f_star)
+    compare.assert_upper("nonquadratic_objectives_run_in_both_layers",
+                         [(None, float(-g), floor) for g in res.gaps.ravel()],
+                         rtol=compare.EXACT, context={"objective": "logistic"},
+                         claim="F(w_k) - f_star >= -(certified error of f_star)")
     assert res.gap_mean[-1] < res.gap_mean[0]
     cl = CauchyLoss([1.0, -2.0])
     r1 = fast.run(cl, np.array([0.0, 0.0]), K=20, mu=0.25)
     r2 = ref.run(cl, np.array([0.0, 0.0]), K=20, mu=0.25)
-    np.testing.assert_allclose(r1.gaps[:, 0], r2.gaps[:, 0].astype(float), rtol=1e-12)
+    compare.assert_equal("nonquadratic_objectives_run_in_both_layers.cauchy", r1.gaps[:, 0],
+                         r2.gaps[:, 0].astype(float), rtol=compare.FLOAT64_RTOL,
+                         context={"objective": "cauchy"})
     assert np.all(np.diff(r1.gaps[:, 0]) <= 0)   # mu <= 1/L: descent on an L-smooth F
 
 
@@ -335,14 +367,17 @@ def test_measured_shrinkage_uses_the_shrinkage_module_definitions():
     want_p = shrinkage.projection_shrinkage(r_fast.directions, r_fast.gradients)
     want_n = shrinkage.norm_ratio(r_fast.directions, r_fast.gradients)
     tol = 2 * gamma(DIAG.d) + U64
-    np.testing.assert_allclose(r_fast.q_proj, want_p, rtol=tol)
-    np.testing.assert_allclose(r_fast.norm_ratios, want_n, rtol=tol)
+    name = "measured_shrinkage_uses_the_shrinkage_module_definitions"
+    compare.assert_equal(name + ".q_proj", r_fast.q_proj, want_p, rtol=tol, context={})
+    compare.assert_equal(name + ".norm_ratios", r_fast.norm_ratios, want_n, rtol=tol,
+                         context={})
     assert np.any(r_fast.q_proj < 1)
     r_ref = ref.run(DIAG, W1, gradient=ref.quantize("float8_e4m3fn", "toward_zero"), **kw)
     g = r_ref.gradients[:, 0].astype(float)
     gt = r_ref.directions[:, 0].astype(float)   # float8 numbers: exact as float64
     # g rounded to float64 (relative u per component) moves the ratios by <= 2u + gamma_d
-    np.testing.assert_allclose(r_ref.q_proj[:, 0].astype(float),
-                               shrinkage.projection_shrinkage(gt, g), rtol=tol + 4 * U64)
-    np.testing.assert_allclose(r_ref.norm_ratios[:, 0].astype(float),
-                               shrinkage.norm_ratio(gt, g), rtol=tol + 4 * U64)
+    compare.assert_equal(name + ".reference.q_proj", r_ref.q_proj[:, 0].astype(float),
+                         shrinkage.projection_shrinkage(gt, g), rtol=tol + 4 * U64,
+                         context={})
+    compare.assert_equal(name + ".reference.norm_ratios", r_ref.norm_ratios[:, 0].astype(float),
+                         shrinkage.norm_ratio(gt, g), rtol=tol + 4 * U64, context={})

@@ -43,7 +43,8 @@ import numpy as np
 import lpsgd.record as record
 
 __all__ = [
-    "RTOL", "EXACT", "MP_RTOL", "MP256_RTOL", "BOUND_VALUE_RTOL", "MC_RTOL", "Z",
+    "RTOL", "EXACT", "MP_RTOL", "MP256_RTOL", "BOUND_VALUE_RTOL", "FLOAT64_RTOL", "MC_RTOL",
+    "Z", "U64",
     "MC_FALSE_ALARM",
     "NONTRIVIAL_MIN_K", "KINDS", "float64_rounding", "false_alarm_rate", "assert_upper",
     "assert_equal", "assert_mc_upper", "assert_no_mismatch",
@@ -72,10 +73,17 @@ BOUND_VALUE_RTOL = 2.0 ** -240
 #: of 2^-256 each; 2^-200 leaves ample room and is far below any modelling error.
 MP256_RTOL = 2.0 ** -200
 
+#: Relative tolerance of a float64 computation against its exact value where no
+#: operation-by-operation bound is derived: a few thousand roundings at most (1e-12 is
+#: about 4500 u, u = 2^-53).  Where a bound is derived (gamma_n, :func:`float64_rounding`)
+#: that is used instead.
+FLOAT64_RTOL = 1e-12
+
 #: Relative tolerance on the bound of a Monte Carlo comparison: the bound is evaluated in
-#: float64 (a few dozen roundings, relative error below 1e-14) and so is the mean; the
-#: statistical error is covered by :data:`Z` standard errors, not by this.
-MC_RTOL = 1e-12
+#: float64 (a few dozen roundings, relative error below 1e-14) and so is the mean
+#: (:data:`FLOAT64_RTOL`); the statistical error is covered by :data:`Z` standard errors,
+#: not by this.
+MC_RTOL = FLOAT64_RTOL
 
 #: Standard errors subtracted from a Monte Carlo mean before it is compared with a bound.
 Z = 5.0
@@ -93,6 +101,7 @@ RTOL: dict[str, float] = {
     "mp": MP_RTOL,
     "mp256": MP256_RTOL,
     "bound_value": BOUND_VALUE_RTOL,
+    "float64": FLOAT64_RTOL,
     "mc": MC_RTOL,
 }
 
@@ -185,8 +194,8 @@ def _show(x: Any) -> str:
     return str(x)
 
 
-def _fmt_tol(x: float) -> str:
-    return f"{x:.3g}"
+def _fmt_tol(x: Any) -> str:
+    return f"{float(x):.3g}"
 
 
 def _message(claim: str, kind: str, tol: str, n_bad: int, n: int, where: str,
@@ -316,7 +325,7 @@ def assert_upper(name: str, pairs_or_observed: Any, bound: Any = None, *,
 
 
 def assert_equal(name: str, actual: Any, desired: Any, *, context: Mapping[str, Any],
-                 rtol: float = MP_RTOL, atol: float = 0.0, k: Any = None,
+                 rtol: float = MP_RTOL, atol: Any = 0.0, k: Any = None,
                  nontrivial: bool | None = None, claim: str | None = None,
                  record_example: bool = True) -> None:
     """Assert ``|actual - desired| <= atol + rtol |desired|`` element by element; record
@@ -325,21 +334,30 @@ def assert_equal(name: str, actual: Any, desired: Any, *, context: Mapping[str, 
     ``actual`` and ``desired`` are numbers (float, mpf, Fraction) or equally long
     sequences / arrays of them (broadcast like numpy when both are float arrays).  The
     recorded ratio is ``|actual - desired| / (atol + rtol |desired|)``: the share of the
-    tolerance used.  ``k`` may be a sequence of step labels, one per element.
+    tolerance used.  ``atol`` may be an array broadcast against them (e.g. ``Z`` standard
+    errors per element when a Monte Carlo mean is compared with an exact expectation).
+    ``k`` may be a sequence of step labels, one per element.
 
     Raises:
         AssertionError: naming the number of elements out of tolerance and the worst one.
     """
     __tracebackhide__ = True
     a_list, d_list, labels = _elements(actual, desired, k)
+    if np.ndim(atol):
+        shape = np.broadcast_shapes(np.shape(actual), np.shape(desired))
+        atols = list(np.broadcast_to(np.asarray(atol, dtype=np.float64), shape).ravel())
+        atol_text = "atol=per element"
+    else:
+        atols = [atol] * len(a_list)
+        atol_text = f"atol={_fmt_tol(atol)}"
     domain = _domain([*a_list, *d_list])
     with mpmath.workdps(_dps()):
-        r_tol, a_tol = _to(domain, rtol), _to(domain, atol)
+        r_tol = _to(domain, rtol)
         rows, bad = [], []
-        for lab, a, d in zip(labels, a_list, d_list):
+        for lab, a, d, at in zip(labels, a_list, d_list, atols):
             a, d = _to(domain, a), _to(domain, d)
             err = abs(a - d)
-            allowed = a_tol + r_tol * abs(d)
+            allowed = _to(domain, at) + r_tol * abs(d)
             both_nan = a != a and d != d
             if both_nan:
                 err = _to(domain, 0)
@@ -353,8 +371,9 @@ def assert_equal(name: str, actual: Any, desired: Any, *, context: Mapping[str, 
             _, bk, _, _, ba, bd = failing
             where = "" if bk is None else (f"k={bk}, " if _is_step(bk) else f"index {bk}, ")
             failure = _message(claim or f"{name}: actual == desired", "equal",
-                               f"rtol={_fmt_tol(rtol)}, atol={_fmt_tol(atol)}", len(bad),
-                               len(rows), where, context, _show(ba), _show(bd))
+                               f"rtol={_fmt_tol(rtol)}, {atol_text}", len(bad), len(rows),
+                               where, context, _show(ba),
+                               f"{_show(bd)} (allowed |difference| {_show(failing[3])})")
     def step(row: tuple[Any, ...]) -> Row:
         r, lab, e, al, _, _ = row
         return (r, int(lab) if _is_step(lab) else None, e, al, None)

@@ -26,8 +26,8 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["observe", "claim", "Claim", "quiet", "mutant", "snapshot", "reset", "ratio", "merge",
-           "set_sequence"]
+__all__ = ["observe", "claim", "Claim", "quiet", "isolated", "mutant", "snapshot", "reset",
+           "ratio", "merge", "set_sequence"]
 
 
 @dataclasses.dataclass
@@ -93,6 +93,26 @@ def quiet() -> Iterator[list[Claim]]:
         yield log
     finally:
         _LOGS.remove(log)
+
+
+@contextlib.contextmanager
+def isolated() -> Iterator[dict[str, Any]]:
+    """Record into an empty record inside the block and put back what was recorded before
+    (an enclosing run keeps its own observations).  Yields a dict that holds the block's
+    :func:`snapshot` once the block ends."""
+    global _SEQ
+    saved = (dict(_PROPERTIES), dict(_MUTANTS), dict(_MUTANT_SEQ), _SEQ)
+    snap: dict[str, Any] = {}
+    reset()
+    try:
+        yield snap
+    finally:
+        snap.update(snapshot())
+        reset()
+        _PROPERTIES.update(saved[0])
+        _MUTANTS.update(saved[1])
+        _MUTANT_SEQ.update(saved[2])
+        _SEQ = saved[3]
 
 
 def set_sequence(seq: int | None) -> None:

@@ -35,38 +35,36 @@ __all__ = ["SCHEMA", "summarize_suite", "build_results", "validate_results", "ve
 
 SCHEMA = "lpsgd.report/1"
 
-_HEADERS = ("Falsifying example", "Falsifying explicit example", "Failing test case",
-            "Failing explicit example", "Failing example")
-_TRAILERS = ("You can reproduce", "You can add @seed", "Highest target score",
-             "Explanation:")
-
-
 def _counterexample(longrepr: str) -> str | None:
-    """The failing assertion plus the example Hypothesis reports for it (its
-    "Falsifying example: ..." / "Failing test case: ..." call and the notes printed
-    after it, joined on one line)."""
+    """The failing assertion as pytest reports it, on one line.
+
+    Only the exception pytest shows (its ``E`` lines) is read, not Hypothesis' printed
+    output: a property's comparison message (:mod:`lpsgd.suite.compare`: the claim, the
+    tolerance, the mismatch count, the worst case with its constants, ACTUAL and DESIRED)
+    is the counterexample of the shrunk example, since Hypothesis raises the failure of
+    the example it shrank to.  A message of that shape is kept up to its DESIRED line;
+    otherwise the first line of the exception.  The properties also record that message
+    explicitly (the ``counterexample`` of their :func:`lpsgd.record.snapshot` entry).
+    """
     if not longrepr:
         return None
     lines = longrepr.splitlines()
     errors = [ln[1:].strip() for ln in lines if ln.startswith("E ") or ln == "E"]
     if not errors:  # e.g. a crash outside an assertion: the last line says what happened
         errors = [ln.strip() for ln in lines if ln.strip()][-1:]
-    example = None
-    for source in (errors, [ln.strip() for ln in lines]):
-        for i, line in enumerate(source):
-            if line.startswith(_HEADERS):
-                block = [line]
-                for nxt in source[i + 1:]:
-                    if nxt.startswith(_TRAILERS) or nxt.startswith(_HEADERS):
-                        break
-                    block.append(nxt)
-                example = " ".join(b for b in block if b)
+    errors = [e.removeprefix("AssertionError: ") for e in errors]
+    start = next((i for i, e in enumerate(errors) if e), None)
+    if start is None:
+        return None
+    block = [errors[start]]
+    shaped = start + 1 < len(errors) and errors[start + 1].startswith("Mismatched: ")
+    if shaped:
+        for line in errors[start + 1:]:
+            block.append(line)
+            if line.startswith("DESIRED:"):
                 break
-        if example:
-            break
-    first = next((e for e in errors if e and not e.startswith(_HEADERS)), "")
-    text = f"{first} | {example}" if example and first else (example or first)
-    return text[:1500] if text else None
+    text = " | ".join(block)
+    return text[:1500]
 
 
 def _finite_or_none(x: Any) -> float | None:

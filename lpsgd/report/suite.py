@@ -235,16 +235,21 @@ def _last_summary(log: str) -> str:
 
 @contextlib.contextmanager
 def _restore_hypothesis_state():
-    """pytest's Hypothesis plugin loads the profile and seed globally: undo that after."""
-    from hypothesis import core, settings
+    """pytest's Hypothesis plugin loads the chosen profile globally: load the caller's
+    profile again after the run (public settings API only).
+
+    A seed given with ``--hypothesis-seed`` (randomized profiles only) stays in force in
+    this process afterwards: Hypothesis has no public way to unset it.  It never changes a
+    derandomized test, nor one with a seed of its own, and the next in-process run of a
+    randomized profile passes its own seed again.
+    """
+    from hypothesis import settings
 
     profile = settings.get_current_profile_name()
-    seed = core.global_force_seed
     try:
         yield
     finally:
         settings.load_profile(profile)
-        core.global_force_seed = seed
 
 
 @contextlib.contextmanager
@@ -252,19 +257,8 @@ def _own_record():
     """Give the run an empty lpsgd.record and put back what was there before (a caller,
     e.g. an enclosing pytest session, keeps its own observations).  Yields a dict that
     holds the run's snapshot once the block ends."""
-    saved = (dict(record._PROPERTIES), dict(record._MUTANTS), dict(record._MUTANT_SEQ),
-             record._SEQ)
-    snap: dict[str, Any] = {}
-    record.reset()
-    try:
+    with record.isolated() as snap:
         yield snap
-    finally:
-        snap.update(record.snapshot())
-        record.reset()
-        record._PROPERTIES.update(saved[0])
-        record._MUTANTS.update(saved[1])
-        record._MUTANT_SEQ.update(saved[2])
-        record.set_sequence(saved[3])
 
 
 def _is_derandomized(profile: str) -> bool:

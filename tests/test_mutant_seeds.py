@@ -1,5 +1,5 @@
-"""Every mutant is refuted under the randomized ``dev`` profile for seeds 0-19, not only
-under the derandomized ``ci`` profile (slow: about 20 x 75 s on 2 cores; run with
+"""Every mutant is refuted under the randomized ``lpsgd-dev`` profile for seeds 0-19, not
+only under the derandomized ``lpsgd-ci`` profile (slow: about 20 x 75 s on 2 cores; run with
 ``pytest -m slow tests/test_mutant_seeds.py``).
 
 A refutation that depends on the seed is luck; the properties steer their search
@@ -30,7 +30,7 @@ def test_every_mutant_refuted_under_dev_seed(seed, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", str(root / "properties" / "test_mutants.py"),
          "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--no-header",
-         "--hypothesis-profile=dev", f"--hypothesis-seed={seed}", "-o", "addopts=",
+         "--hypothesis-profile=lpsgd-dev", f"--hypothesis-seed={seed}", "-o", "addopts=",
          f"--rootdir={root}"],
         cwd=tmp_path, env=env, capture_output=True, text=True)
     survivors = [line for line in proc.stdout.splitlines() if "survived" in line]

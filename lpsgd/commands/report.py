@@ -16,7 +16,10 @@ Run the property suite (properties/ of this checkout), the fast == reference
 conformance matrix and the theory sweeps, then write a NEW folder holding report.md,
 report.html (plots beside it), results.json, pytest.log and the PNG plots. The folder is
 built under a temporary name and renamed at the end: an interrupted run leaves nothing,
-and an existing report is never overwritten.
+and an existing report is never overwritten. report.md opens with what was verified
+against what (the paper, arXiv 2508.07142, the statements' version, the ground truths),
+then every statement with its assumptions, provenance, properties and mutants, the
+tightness of each inequality, where the bounds are loose and what is not checked.
 
 Profiles (Hypothesis examples per property; properties may scale this down):
   ci        max {EXAMPLES['ci']} examples, derandomized (the seed only drives the sweeps);

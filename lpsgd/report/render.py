@@ -111,8 +111,9 @@ def _total_examples(results: dict[str, Any]) -> int:
 
 
 def _sweep(results: dict[str, Any], sweep_id: str) -> dict[str, Any] | None:
+    """The sweep named ``sweep_id`` (or whose name contains it), if it ran."""
     for s in results.get("sweeps", []):
-        if s.get("id") == sweep_id and s.get("status") == "ok":
+        if sweep_id in str(s.get("id", "")) and s.get("status") == "ok":
             return s
     return None
 
@@ -147,7 +148,7 @@ def _verified_against(results: dict[str, Any]) -> list[tuple]:
               f"properties)",
               f"equality with an exact reference: the fast quantisers against the exact "
               f"one, bit for bit ({n_eq} properties; the conformance matrix below)"]
-    worst = _sweep(results, "worstcase")
+    worst = _sweep(results, "worst")
     wc_props = [p for p in props if p["name"].endswith("_worstcase")]
     if wc_props:
         covered = sorted({s for p in wc_props for s in p.get("statements") or []})

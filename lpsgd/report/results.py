@@ -336,9 +336,9 @@ def not_checked_section(sweeps: list[dict[str, Any]]) -> list[dict[str, str]]:
     report (an entry a sweep of the report checks is dropped when that sweep ran)."""
     from lpsgd.theory.statements import NOT_CHECKED
 
-    ran = {s.get("id") for s in sweeps if s.get("status") == "ok"}
+    ran = [str(s.get("id", "")) for s in sweeps if s.get("status") == "ok"]
     return [{"name": n.name, "text": n.text} for n in NOT_CHECKED
-            if not (n.unless_sweep and n.unless_sweep in ran)]
+            if not (n.unless_sweep and any(n.unless_sweep in r for r in ran))]
 
 
 _REQUIRED = {"schema": str, "commit": str, "profile": str, "seed": int, "properties": list,

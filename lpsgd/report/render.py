@@ -196,7 +196,8 @@ def _statement_blocks(results: dict[str, Any]) -> list[tuple]:
     for e in entries:
         blocks.append(("h3", f"{e['title']} ({e['status']})"))
         items = []
-        for label, key in (("Problem", "problem"), ("Method", "method"), ("Claim", "claim"),
+        for label, key in (("Problem", "problem"), ("Method", "method"),
+                           ("Constants", "constants"), ("Claim", "claim"),
                            ("Assumptions", "assumptions"),
                            ("Provenance", "provenance_text")):
             if e.get(key):

@@ -836,8 +836,9 @@ def bench_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
                        {"title": "Conformance of the peers against lpsgd.reference",
                         "header": ["peer", "format", "rounding", "checked", "mismatches",
                                    "kinds"], "rows": crows}],
-            "caption": (f"Method: {bench.method.rstrip('.')}. Conformance of the peers (nearest_even and "
-                        f"toward_zero, lpsgd.testing.check_quantizer) follows; a peer's "
+            "caption": (f"Method: {bench.method.rstrip('.')}. Conformance of the peers "
+                        f"(nearest_even and toward_zero, lpsgd.testing.check_quantizer) "
+                        f"follows; a peer's "
                         f"mismatch is a fact about that peer, not a failure of this report."),
             "data": {"bench": bench.as_dict(),
                      "check": [{k: v for k, v in r.as_dict().items() if k != "examples"}

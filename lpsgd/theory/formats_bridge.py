@@ -89,6 +89,11 @@ def theorem6(*, L: Real, c: Real, d: int, mu: Real, t: Real, q_lo: Real, q_hi: R
     zero, ``rho(x) = Q(x)/x in [q_lo, q_hi]`` for ``|x| >= t`` and ``rho(x) in [0, q_hi]``
     for ``|x| < t`` (no component above X_max, or its saturation counted in q_lo).
 
+    Constants: ``t`` any threshold with ``q_lo(t) > 0``; for a format and a deterministic
+    rounding mode :func:`format_shrinkage` gives ``q_lo(t)`` and ``q_hi`` exactly (toward
+    zero keeps every ``|x| >= s``, the subnormal spacing; round to nearest every
+    ``|x| > s/2``).
+
     Claim: with ``F_t = d t^2 / (2c)``, for every ``k >= 1``
     ``F(w_k) - F* <= F_t + (1 - mu c q_lo)^(k-1) (F(w_1) - F* - F_t)``: low precision
     stalls once every gradient component underflows, and the floor grows like ``t^2``.
@@ -197,6 +202,10 @@ def theorem7(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: Format | str,
     ``delta = 2^(-2m)/4`` (:func:`stochastic_rounding_constants`): with ``r = 1 - mu c``
     and ``F' = L mu M' / (2c)``, ``E[F(w_k) - F*] <= F' + r^(k-1) (F(w_1) - F* - F')``.
     Stochastic rounding does not shrink, it adds noise: the floor rises, the rate does not.
+
+    Constants: ``m`` the format's stored mantissa bits, ``s = 2^(e_min - m)`` its
+    subnormal spacing (``e_min = 2 - 2^(E-1)``), so the rounding variance of a component
+    ``x`` is at most ``max(2^(-2m) x^2, s^2) / 4``.
 
     Assumptions (checked): ``L > 0``; ``0 < c <= L``; ``d >= 1``; ``M, M_V >= 0``; fmt a
     Format or preset name with subnormals; ``0 < mu <= 1/(L M_G')``; ``gap >= 0``;

@@ -170,6 +170,15 @@ def theorem8(*, L: Real, c: Real, d: int, mu: Real, t: Real, fmt: ScaledFormat |
     ``F_t = d t^2 4^-127 / (2 c (1 - loss(t)))``, for every ``k >= 1``
     ``F(w_k) - F* <= F_t + r^(k-1) (F(w_1) - F* - F_t)``.
 
+    Constants: a block B of at most ``n_B`` elements with largest magnitude ``a_B`` gets
+    the power-of-two scale ``s_B``; ``kappa`` bounds ``s_B <= kappa a_B`` (unclamped
+    scales) and ``Y`` is the supremum of ``a_B / s_B``: rule floor ``kappa = 2^-emax_f``,
+    ``Y = 2^(emax_f+1)`` (above ``X_f``, so block maxima are clipped: ``q_lo`` is capped at
+    ``X_f / Y``, 0.875 for E4M3 and E5M2, 0.75 for E2M1); ceil ``kappa = 2^(1-emax_f)``,
+    ``Y = 2^emax_f``; rceil ``kappa = 2 / X_f``, ``Y = X_f``.  ``q_lo(t)`` and ``q_hi`` are
+    the infimum and supremum of ``rho_f(y) = Q_f(y)/y`` over scaled magnitudes
+    ``t <= y < Y`` and ``0 < y < Y`` (exact, from the element format's profile).
+
     Why: ``||Q(g)||^2 <= q_hi <g, Q(g)>`` so the descent lemma gives
     ``F(w+) <= F(w) - (mu/2) <g, Q(g)>``; in a block, the elements with
     ``|g_i| < t s_B`` carry at most ``n_B t^2 (kappa^2 a_B^2 + 4^-127)`` of
@@ -266,6 +275,10 @@ def theorem9(*, L: Real, c: Real, d: int, M: Real, M_V: Real, fmt: ScaledFormat 
     ``E[F(w_k) - F*] <= F' + r^(k-1) (F(w_1) - F* - F')`` for every ``k >= 1``.  Compared
     with Theorem 7, block scaling makes the additive term ``4^-128`` times smaller and
     the rounding noise relative (delta).
+
+    Constants: ``kappa`` of the rule as in :func:`theorem8` (ceil ``2^(1-emax_f)``, rceil
+    ``2 / X_f``), ``n_B`` the block size, ``m`` and ``s_f`` the element's mantissa bits and
+    subnormal spacing; ``4^-128`` comes from the smallest E8M0 scale ``2^-127``.
 
     Under floor the clipped block maxima make Q biased and the statement does not apply:
     refused.

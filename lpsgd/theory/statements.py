@@ -62,6 +62,7 @@ class Statement:
         provenance_text: where the statement comes from, in words.
         functions: the functions of lpsgd that evaluate it (``"lpsgd.theory.theorem1"``).
         properties: pytest names of the properties that check it.
+        constants: the constants the claim uses, where the claim does not define them.
         kind: what a check compares: ``"upper"`` (observed <= bound, exact ground truth),
             ``"mc_upper"`` (a Monte Carlo mean below the bound at z standard errors),
             ``"equal"`` (two computations agree), ``"order"`` (a monotonicity).
@@ -77,6 +78,7 @@ class Statement:
     provenance_text: str
     functions: tuple[str, ...]
     properties: tuple[str, ...]
+    constants: str = ""
     kind: str = "upper"
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,7 +86,8 @@ class Statement:
 
 
 # -- reading the docstrings ---------------------------------------------------------------
-_LABEL = re.compile(r"^(Problem|Method|Claim|Why|Assumptions|Provenance)\b[^:\n]*:\s*")
+_LABEL = re.compile(r"^(Problem|Method|Constants|Claim|Why|Assumptions|Provenance)\b"
+                    r"[^:\n]*:\s*")
 _STOP = ("Returns:", "Args:", "Raises:", "Attributes:")
 
 
@@ -97,8 +100,8 @@ def _plain(text: str) -> str:
 
 
 def docstring_sections(obj: Any) -> dict[str, str]:
-    """The labelled paragraphs (Problem, Method, Claim, Why, Assumptions, Provenance) of a
-    function's docstring, each as one line of text."""
+    """The labelled paragraphs (Problem, Method, Constants, Claim, Why, Assumptions,
+    Provenance) of a function's docstring, each as one line of text."""
     doc = inspect.getdoc(obj) or ""
     out: dict[str, list[str]] = {}
     current = None
@@ -128,6 +131,7 @@ def _from_doc(name: str, title: str, provenance: str, fn: Any, properties: Itera
     if sec.get("Why"):
         claim += " Why: " + sec["Why"]
     fields = {"problem": sec.get("Problem", ""), "method": sec.get("Method", ""),
+              "constants": sec.get("Constants", ""),
               "claim": claim, "assumptions": sec.get("Assumptions", ""),
               "provenance_text": sec.get("Provenance", "")}
     fields.update(override)

@@ -26,11 +26,6 @@ import pytest
 import lpsgd.record as record
 from lpsgd.suite.mutants import MUTANTS
 
-try:  # the old registry, for the mutants not yet moved to lpsgd.suite
-    import lpsgd.mutants as _old
-except ImportError:  # every mutant is injected
-    _old = None
-
 
 def _module(name: str):
     """The test module ``name`` of this folder.
@@ -61,27 +56,9 @@ def _failure_text(exc: BaseException, log: list[record.Claim]) -> str:
     return str(exc).strip() or type(exc).__name__
 
 
-def _injectable(mutant) -> bool:
-    """Every property of ``mutant`` is a factory taking its slot (while the quantiser side
-    is being converted, a registered mutant may still name properties of the old kind)."""
-    import inspect
-
-    for spec in mutant.properties:
-        try:
-            factory = _attribute(spec)
-        except AttributeError:
-            return False
-        if mutant.slot not in inspect.signature(factory).parameters:
-            return False
-    return True
-
-
 def _refute(name: str) -> str:
     """Run the properties of mutant ``name`` with the mutant injected; return the
     counterexample text of the first one that fails (pytest.fail if none does)."""
-    if name not in MUTANTS or (not _injectable(MUTANTS[name]) and _old is not None
-                               and name in _old.MUTANTS):
-        return _refute_old(name)
     mutant = MUTANTS[name]
     implementation = mutant.implementation()
     for spec in mutant.properties:
@@ -98,56 +75,20 @@ def _refute(name: str) -> str:
     pytest.fail(f"mutant {name!r} ({mutant.description}) survived {mutant.properties}")
 
 
-def _refute_old(name: str) -> str:
-    """The old mechanism, for a mutant still in :mod:`lpsgd.mutants` only: the function is
-    replaced in its module while its properties run."""
-    mutant = _old.MUTANTS[name]
-    mp = pytest.MonkeyPatch()
-    module, attr = mutant.resolve()
-    mp.setattr(module, attr, mutant.build(getattr(module, attr)))
-    try:
-        for spec in mutant.properties:
-            prop = _attribute(spec)
-            with record.quiet() as log:
-                try:
-                    prop()
-                except (AssertionError, BaseExceptionGroup) as exc:
-                    text = f"{spec} failed:\n{_failure_text(exc, log)}"
-                    record.mutant(name, True, text)
-                    return text
-    finally:
-        mp.undo()
-    record.mutant(name, False, None)
-    pytest.fail(f"mutant {name!r} ({mutant.description}) survived {mutant.properties}")
-
-
-def _all_names() -> set[str]:
-    return set(MUTANTS) | (set(_old.MUTANTS) if _old is not None else set())
-
-
 def test_mutant_registry_complete():
     """Every mutant has a test here; every slot is a keyword of its factories, whose
     default is the implementation the mutant stands in for."""
     import inspect
 
     tests = {n[len("test_mutant_"):] for n in globals() if n.startswith("test_mutant_")}
-    assert _all_names() <= tests, sorted(_all_names() - tests)
+    assert set(MUTANTS) <= tests, sorted(set(MUTANTS) - tests)
     for m in MUTANTS.values():
         assert callable(m.original) and callable(m.implementation())
-        if not _injectable(m) and _old is not None and m.name in _old.MUTANTS:
-            continue  # still refuted the old way (below)
         for spec in m.properties:
             factory = _attribute(spec)
             param = inspect.signature(factory).parameters.get(m.slot)
             assert param is not None and param.kind is param.KEYWORD_ONLY, (spec, m.slot)
             assert param.default is m.original, (spec, m.slot, param.default, m.original)
-    if _old is not None:
-        for m in _old.MUTANTS.values():
-            if m.name not in MUTANTS or not _injectable(MUTANTS[m.name]):
-                module, attr = m.resolve()
-                assert callable(getattr(module, attr))
-                for spec in m.properties:
-                    assert callable(_attribute(spec))
 
 
 def test_mutant_theorem1_rate_without_q():
@@ -359,7 +300,7 @@ def _generated_test(name: str):
 
 # A mutant added to a registry without a hand-written test above still gets its test (the
 # hand-written ones also check which property refutes it).
-for _name in sorted(_all_names()):
+for _name in sorted(MUTANTS):
     if f"test_mutant_{_name}" not in globals():
         globals()[f"test_mutant_{_name}"] = _generated_test(_name)
 del _name
@@ -377,8 +318,7 @@ NO_WITNESS = {
 def test_every_property_fails_alone_on_some_mutant():
     """Each property is the only property of at least one mutant, so its own failure is
     demonstrated (by the test_mutant_* test of that mutant), except the listed ones."""
-    registry = dict(_old.MUTANTS) if _old is not None else {}
-    registry.update(MUTANTS)
+    registry = MUTANTS
 
     def test_name(spec: str) -> str:
         name = spec.split("::")[1]

@@ -19,12 +19,9 @@ import ast
 import inspect
 import pathlib
 
-import pytest
-
 from lpsgd.report.suite import checkout_root
 
 ROOT = checkout_root()
-OLD_REGISTRY = ROOT / "lpsgd" / "mutants.py"
 
 #: (file, enclosing function) pairs allowed to import a module whose name is computed, and
 #: why.  A literal lpsgd module name is never allowed (except ``lpsgd`` itself, for its
@@ -135,17 +132,12 @@ def _findings(paths: list[pathlib.Path] | None = None,
     return found
 
 
-@pytest.mark.xfail(OLD_REGISTRY.exists(), strict=True,
-                   reason="while lpsgd/mutants.py exists, mutants not yet given to their "
-                          "properties are still substituted in their modules")
 def test_no_module_attribute_is_replaced():
     assert _findings()["substitution"] == []
 
 
 def test_no_quantiser_is_looked_up_by_name():
-    # the old registry's look-ups are the substitution above (expected to fail with it)
-    found = [f for f in _findings()["lookup"] if not f.startswith("lpsgd/mutants.py:")]
-    assert found == []
+    assert _findings()["lookup"] == []
 
 
 def test_the_scan_sees_what_it_forbids(tmp_path):

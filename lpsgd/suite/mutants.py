@@ -13,8 +13,8 @@ only the value of the bound changes (except the ``*_no_stepsize_check`` mutants,
 is to drop the stepsize check; the ``theorem{1,2,3,4}_any_stepsize`` properties refute them
 with stepsizes up to twice 2/(q L)).
 
-:data:`MUTANTS` is the whole registry: these and the quantiser-side ones of
-:mod:`lpsgd.suite.quantizer_mutants`.
+:data:`MUTANTS` is the whole registry: these, the quantiser-side ones of
+:mod:`lpsgd.suite.quantizer_mutants` and those of the worst-case properties.
 """
 
 from __future__ import annotations
@@ -387,8 +387,16 @@ THEORY_MUTANTS: dict[str, Mutant] = {m.name: m for m in [
 def _registry() -> dict[str, Mutant]:
     from lpsgd.suite import quantizer_mutants
 
-    return {**THEORY_MUTANTS, **quantizer_mutants.MUTANTS}
+    out = {**THEORY_MUTANTS, **quantizer_mutants.MUTANTS}
+    try:  # the worst-case properties need the optional solvers
+        from lpsgd.suite import worstcase
+    except ImportError:
+        return out
+    out.update(getattr(worstcase, "MUTANTS", {}))
+    return out
 
 
-#: Every mutant of the suite, by name: the theory side and the quantiser side.
+#: Every mutant of the suite, by name: the theory side, the quantiser side and (when its
+#: solvers are installed) the mutants of the worst-case properties
+#: (``lpsgd.suite.worstcase.MUTANTS``, if it defines them).
 MUTANTS: dict[str, Mutant] = _registry()

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["render_markdown", "render_html", "format_ratio", "KIND_LEGEND"]
+__all__ = ["render_markdown", "render_html", "format_ratio", "kind_legend"]
 
 
 def format_ratio(r: float | None, infinite: bool = False) -> str:
@@ -78,26 +78,45 @@ def _overview(results: dict[str, Any]) -> list[tuple[str, str]]:
 # A section is a list of blocks: ("h2", title), ("h3", title), ("p", text), ("small", text),
 # ("ul", [text, ...]) or ("table", header, rows).  Text may hold `code` spans.
 
-#: What the columns of the property tables measure, by kind of property.
-KIND_LEGEND = {
-    "inequality": (
-        "Each number is the largest observed/bound ratio over the examples; it must stay "
-        "<= 1 (exact ground truths compare with a relative tolerance of 1e-12 in float64 "
-        "and none in exact arithmetic; Monte Carlo ones compare the sample mean minus 5 "
-        "standard errors). \"Any regime\" includes trivial cases (k = 1 or 2, no noise), "
-        "where several bounds are equalities; \"non-trivial regime\" counts only examples "
-        "with k >= 3 and noise present where the statement has noise, when the property "
-        "records it (\"none drawn\": no example fell in that regime; n/a: not recorded)."),
-    "equality": (
-        "Equality properties: two computations that must agree. The number is the "
-        "largest mismatch count or relative difference; 0 (or float64 rounding, about "
-        "1e-11 and below, for effective_stepsize_equivalence) is the passing value."),
-    "statistical": (
-        "Statistical properties: the number is the largest deviation over its allowed "
-        "radius (e.g. |p_hat - p| over the Hoeffding radius at a false-alarm rate of "
-        "1e-9); a correct implementation gives about 0.1-0.3, and values near 1 would "
-        "be false alarms, not tightness."),
-}
+def _tolerances() -> dict[str, Any]:
+    """The comparison constants of the suite (lpsgd.suite.compare), for the legends."""
+    try:
+        from lpsgd.reference.expectations import DPS
+        from lpsgd.suite import compare
+    except ImportError:  # pragma: no cover - the suite's modules ship with lpsgd
+        return {"dps": "?", "mp": "?", "f64": "?", "z": "?", "alarm": "?"}
+    return {"dps": DPS, "mp": f"{compare.MP_RTOL:g}", "f64": f"{compare.FLOAT64_RTOL:g}",
+            "z": f"{compare.Z:g}", "alarm": f"{compare.MC_FALSE_ALARM:.2g}"}
+
+
+def kind_legend() -> dict[str, str]:
+    """What the columns of the property tables measure, by kind of property."""
+    t = _tolerances()
+    return {
+        "inequality": (
+            "Each number is the largest observed/bound ratio over the examples; it must "
+            "stay <= 1 (exact rationals compare with no tolerance, the "
+            f"{t['dps']}-digit recursions and engines with a relative {t['mp']}, float64 "
+            f"computations with {t['f64']}; a Monte Carlo mean counts only once it exceeds "
+            f"the bound by more than {t['z']} standard errors, a one-sided false-alarm "
+            f"probability of about {t['alarm']} per comparison). \"Any regime\" includes "
+            "trivial cases (k = 1 or 2, no noise), where several bounds are equalities; "
+            "\"non-trivial regime\" counts only examples with k >= 3 and noise present "
+            "where the statement has noise, when the property records it (\"none drawn\": "
+            "no example fell in that regime; n/a: not recorded)."),
+        "equality": (
+            "Equality properties: two computations that must agree. The number is the "
+            "largest mismatch count or relative difference; 0 (or float64 rounding, "
+            f"below {t['f64']}) is the passing value."),
+        "statistical": (
+            "Statistical properties: the number is the largest deviation over its allowed "
+            "radius (|p_hat - p| over the Hoeffding radius at the false-alarm rate "
+            "in its worst case: the radius is sqrt(ln(2/alpha) / (2N)) and one standard "
+            "deviation of p_hat at most 1/(2 sqrt N), so a correct implementation stays "
+            "well below 1); values near 1 would be false alarms, not tightness."),
+    }
+
+
 _KIND_GROUP = {"upper": "inequality", "mc_upper": "inequality", "equal": "equality",
                "no_mismatch": "equality", "statistical": "statistical"}
 
@@ -139,12 +158,13 @@ def _verified_against(results: dict[str, Any]) -> list[tuple]:
                             f"`{st.get('version')}` (`lpsgd.theory.STATEMENTS_VERSION`); "
                             f"each statement, its assumptions and its provenance are listed "
                             f"under \"What is verified\"."))
+    tol = _tolerances()
     truths = [f"exact expectations: the second-moment recursion on quadratics, evaluated in "
-              f"exact or 40-digit arithmetic, no sampling error ({n_exact} inequality "
+              f"exact or {tol['dps']}-digit arithmetic, no sampling error ({n_exact} inequality "
               f"properties compare against exact values: this recursion, exact gradient "
               f"descent with real quantisers, or exact bound identities)",
               f"Monte Carlo: sample means of the batched SGD engine, a violation only when "
-              f"the mean exceeds the bound by more than 5 standard errors ({n_mc} "
+              f"the mean exceeds the bound by more than {tol['z']} standard errors ({n_mc} "
               f"properties)",
               f"equality with an exact reference: the fast quantisers against the exact "
               f"one, bit for bit ({n_eq} properties; the conformance matrix below)"]
@@ -241,7 +261,7 @@ def _property_tables(results: dict[str, Any], limit: int) -> list[tuple]:
     eq = [p for p in props if _group(p) == "equality"]
     stat = [p for p in props if _group(p) == "statistical"]
     if ineq:
-        blocks += [("h3", "Inequalities: tightness"), ("small", KIND_LEGEND["inequality"]),
+        blocks += [("h3", "Inequalities: tightness"), ("small", kind_legend()["inequality"]),
                    ("table", ["property", "status", "examples", "worst ratio (any regime)",
                               "worst ratio (non-trivial regime)", "seconds", "statements",
                               "counterexample / worst case"],
@@ -251,7 +271,7 @@ def _property_tables(results: dict[str, Any], limit: int) -> list[tuple]:
                       ", ".join(p.get("statements") or []) or "-", _detail(p, limit)]
                      for p in ineq])]
     if eq:
-        blocks += [("h3", "Equalities"), ("small", KIND_LEGEND["equality"]),
+        blocks += [("h3", "Equalities"), ("small", kind_legend()["equality"]),
                    ("table", ["property", "status", "examples",
                               "largest mismatch / relative difference", "seconds",
                               "counterexample / worst case"],
@@ -259,7 +279,7 @@ def _property_tables(results: dict[str, Any], limit: int) -> list[tuple]:
                       format_ratio(p["worst_ratio"], p.get("worst_ratio_infinite", False)),
                       f"{p.get('duration', 0.0):.1f}", _detail(p, limit)] for p in eq])]
     if stat:
-        blocks += [("h3", "Statistical checks"), ("small", KIND_LEGEND["statistical"]),
+        blocks += [("h3", "Statistical checks"), ("small", kind_legend()["statistical"]),
                    ("table", ["property", "status", "examples",
                               "largest deviation / allowed radius", "seconds",
                               "counterexample / worst case"],
@@ -300,7 +320,7 @@ def _loose_blocks(results: dict[str, Any]) -> list[tuple]:
         items.append(f"`{p['name']}` reaches {format_ratio(p['worst_ratio'])} of its bound "
                      f"only in trivial cases; in the non-trivial regime at most "
                      f"{format_ratio(nt)}"
-                     + (" (negative: the sample mean minus 5 standard errors stays below "
+                     + (" (negative: the sample mean minus the z standard errors stays below "
                         "0)" if nt < 0 else "") + ".")
     far = sorted((p for p in ineq if p["worst_ratio"] < 0.5 and p not in worst),
                  key=lambda p: p["worst_ratio"])

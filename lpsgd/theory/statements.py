@@ -192,7 +192,7 @@ _WRITTEN: dict[str, dict[str, Any]] = {
         assumptions="Noise independent across steps, zero mean, covariances as stated; "
                     "deterministic schedules.",
         provenance_text="Classical (the second-moment recursion of a linear stochastic "
-                        "iteration). Evaluated in mpmath at 40 digits, it checks Theorems "
+                        "iteration). Evaluated in mpmath at {DPS} digits, it checks Theorems "
                         "1-4 with no sampling error; the report's Theorem 1 sweep checks "
                         "the SGD engine against it by Monte Carlo, and the unit tests "
                         "check it against hand-derived values.",
@@ -273,7 +273,11 @@ SUITE_CHECKS = ("test_every_property_fails_alone_on_some_mutant", "test_mutant_r
 
 
 def _written(name: str) -> Statement:
-    return Statement(name=name, **_WRITTEN[name])
+    from lpsgd.reference.expectations import DPS
+
+    fields = {k: v.replace("{DPS}", str(DPS)) if isinstance(v, str) else v
+              for k, v in _WRITTEN[name].items()}
+    return Statement(name=name, **fields)
 
 
 def _build() -> dict[str, Statement]:

@@ -266,7 +266,8 @@ def test_measured_shrinkage_of_pure_shrink_is_q():
 
 def test_measured_shrinkage_of_truncation_within_profile():
     """toward_zero in bfloat16 (m = 7) on normal-range gradients: every component has
-    rho in (2^7 / (2^7 + 1), 1] (THEORY.md section 5), so the projection does too."""
+    rho in (2^7 / (2^7 + 1), 1] (the truncation shrinkage of lpsgd.shrinkage), so the
+    projection does too."""
     res = fast.run(DIAG, W1, K=30, mu=0.4, gradient=fast.quantize("bfloat16", "toward_zero"),
                    oracle=AdditiveNoise(DIAG, sigma2=SIGMA2), runs=200, seed=5)
     assert np.all(res.q_proj > 128 / 129) and np.all(res.q_proj <= 1)

@@ -258,7 +258,9 @@ def _float64_prefix(its: np.ndarray) -> int:
 
 def sgd_quantized_matches_reference(*, quantize=fast.quantize,
                                     reference_quantize=reference.quantize):
-    @settings(max_examples=_REF_EXAMPLES)
+    # Each example runs both engines in all nine modes; the quantiser itself is checked
+    # element by element above, so fewer examples suffice here.
+    @settings(max_examples=lst.scaled_examples(0.25, minimum=10))
     @given(_engine_case())
     def test_sgd_quantized_matches_reference(case):
         """lpsgd.fast.sgd with ``gradient=quantize(fmt, mode)`` follows lpsgd.reference.sgd

@@ -100,10 +100,15 @@ def test_a_quantizer_that_is_not_callable_is_refused(module):
         module.quantize(FMT, MODE, quantizer=3)
 
 
-@pytest.mark.parametrize("name", ["quantize_ties_away", "quantize_nearest_truncates"])
+@pytest.mark.parametrize("name", ["quantize_ties_away"])
 def test_a_planted_quantiser_mutant_fails_the_quantised_sgd_property(name):
     """The property comparing the fast engine with quantised gradients against the exact
-    engine refutes the mutant when it is passed as ``quantize`` (it reaches the engine)."""
+    engine refutes the mutant when it is passed as ``quantize`` (it reaches the engine).
+
+    quantize_ties_away is refuted first by the conformance properties in the mutant suite,
+    so its refutation through the engines is shown here; quantize_nearest_truncates is
+    refuted through the engines alone there (quantize_nearest_truncates_engine).
+    """
     import importlib
     import pathlib
     import sys

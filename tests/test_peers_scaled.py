@@ -303,3 +303,13 @@ def test_gfloat_long_random_sweep_is_explained(mode):
     pytest.importorskip("gfloat")
     report = peers.check_peers(["gfloat"], modes=[mode], examples=32 * 1000, seed=11)
     assert all(_known(k) for r in report.results for k in r.kinds)
+
+
+def test_peer_status_lists_the_scaled_peers_and_names_are_checked():
+    names = [s.name for s in peers.peer_status()]
+    assert names[-2:] == peers.scaled_peer_names() == ["gfloat", "torchao"]
+    with pytest.raises(InvalidArgument, match="Unknown peer='gfloatt'.*Did you mean 'gfloat'"):
+        peers.check_peers(["gfloatt"])
+    # the element-format timings take element peers only
+    with pytest.raises(InvalidArgument, match="Unknown peer='gfloat'"):
+        peers.benchmark(peers=["gfloat"], size=8, repeat=1)

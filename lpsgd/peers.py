@@ -787,27 +787,32 @@ def _exact_exponent(a: float, fmt: ScaledFormat) -> int:
 
 
 #: The explained kinds of a scaled peer's mismatching block, each with the choice it
-#: stands for.  A mismatching block's kind is the smallest set of these choices (joined
+#: stands for, marked "choice" (a different, defensible semantics: the special values and
+#: integer range are where implementations differ) or "defect" (the peer does not do what
+#: its own rule or its own decoder says).  A mismatching block's kind is the smallest set of these choices (joined
 #: by "+") under which lpsgd's exact rounding gives the peer's block bit for bit.
 SCALED_KINDS: dict[str, str] = {
-    "raises": "the peer raises on this block (NaN in an element format without NaN)",
-    "inf_block": "inf in a block gives a finite scale (2^127, or 2^(128 - emax_f) from the "
-                 "exponent bits of a float32 inf) and saturates to X_f times it (inf again "
-                 "where a float32 product overflows); lpsgd: the block is NaN",
-    "scale_float_log2": "the floor rule's exponent taken from a float64 log2, which "
-                        "rounds up just below a power of two",
-    "encode_2^-126_decode_2^-127": "a block of scale 2^-127 is encoded with 2^-126 (the "
-                                   "smallest float32 normal) but decoded with its code's "
-                                   "2^-127: every element comes back halved",
-    "rceil_code0_unscaled": "rceil, a block of scale code 0 (2^-127): the elements are "
-                            "encoded unscaled (reciprocal 1 instead of 2^127) and decoded "
-                            "with 2^-127, so they flush to zero",
-    "int8_minus_two": "integer elements reach -2 (the code -128); lpsgd clamps to -127/64",
-    "no_negative_zero": "a negative element that rounds to zero gives +0 (an integer "
-                        "element has no -0); lpsgd keeps the sign",
-    "no_random_bits": "stochastic rounding given no random bits: every element rounds "
-                      "toward zero (pinned facts only; peers are checked in deterministic "
-                      "modes)",
+    "raises": "choice: the peer refuses the block (NaN in an element format without NaN) "
+              "where lpsgd returns a NaN block",
+    "inf_block": "choice: inf in a block gives a finite scale (2^127, or 2^(128 - emax_f) "
+                 "from the exponent bits of a float32 inf) and saturates to X_f times it "
+                 "(inf again where a float32 product overflows); lpsgd: the block is NaN",
+    "scale_float_log2": "defect: the floor rule's exponent taken from a float64 log2, which "
+                        "rounds up just below a power of two (the rule asks for the exact "
+                        "floor(log2 a_B))",
+    "encode_2^-126_decode_2^-127": "defect: a block of scale 2^-127 is encoded with 2^-126 "
+                                   "(the smallest float32 normal) but decoded with its "
+                                   "code's 2^-127: every element comes back halved",
+    "rceil_code0_unscaled": "defect: rceil, a block of scale code 0 (2^-127): the elements "
+                            "are encoded unscaled (reciprocal 1 instead of 2^127) and "
+                            "decoded with 2^-127, so they flush to zero",
+    "int8_minus_two": "choice: integer elements reach -2 (the code -128); lpsgd clamps to "
+                      "the symmetric -127/64",
+    "no_negative_zero": "choice: a negative element that rounds to zero gives +0 (an "
+                        "integer element has no -0); lpsgd keeps the sign",
+    "no_random_bits": "defect: stochastic rounding given no random bits, every element "
+                      "rounds toward zero (pinned facts only; peers are checked in "
+                      "deterministic modes)",
     "other": "unexplained",
 }
 

@@ -313,3 +313,8 @@ def test_peer_status_lists_the_scaled_peers_and_names_are_checked():
     # the element-format timings take element peers only
     with pytest.raises(InvalidArgument, match="Unknown peer='gfloat'"):
         peers.benchmark(peers=["gfloat"], size=8, repeat=1)
+
+
+def test_every_kind_says_whether_it_is_a_choice_or_a_defect():
+    for kind, text in peers.SCALED_KINDS.items():
+        assert kind == "other" or text.split(":")[0] in ("choice", "defect"), kind

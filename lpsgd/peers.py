@@ -789,8 +789,9 @@ def _exact_exponent(a: float, fmt: ScaledFormat) -> int:
 #: The explained kinds of a scaled peer's mismatching block, each with the choice it
 #: stands for, marked "choice" (a different, defensible semantics: the special values and
 #: integer range are where implementations differ) or "defect" (the peer does not do what
-#: its own rule or its own decoder says).  A mismatching block's kind is the smallest set of these choices (joined
-#: by "+") under which lpsgd's exact rounding gives the peer's block bit for bit.
+#: its own rule or its own decoder says).  A mismatching block's kind is the smallest set
+#: of these (joined by "+") under which lpsgd's exact rounding gives the peer's block bit
+#: for bit.
 SCALED_KINDS: dict[str, str] = {
     "raises": "choice: the peer refuses the block (NaN in an element format without NaN) "
               "where lpsgd returns a NaN block",

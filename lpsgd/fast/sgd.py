@@ -235,23 +235,14 @@ def mc_mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclasses.dataclass
 class SGDResult(RunResult):
-    """Trajectory statistics of ``runs`` runs (arrays indexed [k - 1, run]).
+    """Trajectory statistics of ``runs`` runs (arrays indexed [k - 1, run]), float64.
 
-    Attributes:
-        gaps: ``F(w_k) - F*`` (``F_inf`` when no minimum is attained), shape (K, runs).
-        grad_norms2: ``||grad F(w_k)||^2``, shape (K, runs).
-        q_proj: measured projection shrinkage of step k, shape (K - 1, runs).
-        norm_ratios: measured norm ratio of step k, shape (K - 1, runs).
-        w_final: the last iterates, shape (runs, d).
-        iterates, gradients, directions: with ``trajectory=True`` the iterates (K, runs, d),
-            the stochastic gradients g_k and the low-precision directions g~_k
-            (K - 1, runs, d); otherwise None.
-        M, M_V: the oracle's variance constants (0 for exact gradients).
+    The fields (gaps, grad_norms2, q_proj, norm_ratios, w_final, iterates, gradients,
+    directions, M, M_V) and the derived means are those of
+    :class:`lpsgd._engine_common.RunResult`, shared with :class:`lpsgd.reference.sgd.SGDResult`
+    (which holds mpf); only the Monte Carlo statistics are computed here.
     """
 
-    # Fields and derived means are those of lpsgd._engine_common.RunResult, shared with
-    # lpsgd.reference.sgd.SGDResult; only the Monte Carlo statistics differ (float64 here,
-    # mpf there).
     def stats(self, field: str) -> tuple[np.ndarray, np.ndarray]:
         """Monte Carlo mean and standard error over runs of ``field``, per k."""
         return mc_mean_se(getattr(self, field))

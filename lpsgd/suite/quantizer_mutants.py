@@ -45,6 +45,8 @@ __all__ = ["MUTANTS"]
 
 
 # -- helpers ------------------------------------------------------------------------------
+# (lpsgd.suite.mutants has the same exact-value helpers; it imports this module to build
+# the merged registry, so they are not imported from there.)
 
 def _q(value: Any) -> Fraction:
     """An exact Fraction of a real (float, int, Fraction, mpf)."""
@@ -73,7 +75,8 @@ class _Stand:
 
 
 def _with_value(bound: Any, value: Fraction, theorem: str) -> Any:
-    """A copy of the original Bound with a different value (marked as a mutant)."""
+    """A copy of the original Bound with a different value (marked as a mutant); a
+    stand-in when there is no original (``bound`` None)."""
     with mpmath.workprec(256):
         mp_value = mpmath.mpf(value.numerator) / value.denominator
     if bound is None:
@@ -82,22 +85,12 @@ def _with_value(bound: Any, value: Fraction, theorem: str) -> Any:
                                theorem=f"{theorem} (mutant)")
 
 
-def _with_terms(bound: Any, value: Fraction, theorem: str, **terms: Fraction) -> Any:
-    """A copy of a Bound with a different value and some terms replaced (exact values
-    shown as 256-bit mpf, like the originals)."""
-    out = _with_value(bound, value, theorem)
-    with mpmath.workprec(256):
-        shown = {k: mpmath.mpf(v.numerator) / v.denominator for k, v in terms.items()}
-    return dataclasses.replace(out, terms={**out.terms, **shown})
-
-
-def _theorem1_value(*, L, c, M, M_q, mu, q_min, q_max, gap, k) -> Fraction:
-    """Theorem 1's bound F_q + r^(k-1) (gap - F_q), r = 1 - mu c q_min,
-    F_q = L mu (q_max^2 M + M_q) / (2 c q_min), exactly."""
-    L, c, M, M_q, mu, gap, q_min, q_max = map(_q, (L, c, M, M_q, mu, gap, q_min, q_max))
-    floor = L * mu * (q_max ** 2 * M + M_q) / (2 * c * q_min)
-    r = 1 - mu * c * q_min
-    return floor + r ** (int(k) - 1) * (gap - floor)
+def _theorem1_at_q1(*, L, c, M, mu, gap, k) -> Fraction:
+    """Theorem 1's bound at q = 1 without M_q, exactly: F + (1 - mu c)^(k-1) (gap - F),
+    F = L mu M / (2 c) (what Theorems 7 and 9 reduce to)."""
+    L, c, M, mu, gap = map(_q, (L, c, M, mu, gap))
+    floor = L * mu * M / (2 * c)
+    return floor + (1 - mu * c) ** (int(k) - 1) * (gap - floor)
 
 
 def _overriding(**overrides: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -107,6 +100,17 @@ def _overriding(**overrides: Any) -> Callable[[Callable[..., Any]], Callable[...
             return original(**{**kw, **overrides})
         return mutant
     return build
+
+
+def _with_terms(bound: Any, value: Fraction, theorem: str, **terms: Fraction) -> Any:
+    """A copy of a Bound with a different value and some terms replaced (exact values
+    shown as 256-bit mpf, like the originals)."""
+    out = _with_value(bound, value, theorem)
+    if not hasattr(out, "terms"):  # a stand-in for a Bound the original refused
+        return out
+    with mpmath.workprec(256):
+        shown = {k: mpmath.mpf(v.numerator) / v.denominator for k, v in terms.items()}
+    return dataclasses.replace(out, terms={**out.terms, **shown})
 
 
 #: Theorems 5 and 6 with q_lo(t) replaced by 1 (truncation shrinkage ignored).
@@ -121,8 +125,8 @@ def _theorem7_without_rounding_noise(original):
     """Theorem 7 with M' = M (delta and d s^2/4 dropped): plain Theorem 1 at q = 1."""
     def theorem7(**kw):
         b = original(**kw)
-        value = _theorem1_value(L=kw["L"], c=kw["c"], M=kw["M"], M_q=0, mu=kw["mu"],
-                                q_min=1, q_max=1, gap=kw["gap"], k=kw["k"])
+        value = _theorem1_at_q1(L=kw["L"], c=kw["c"], M=kw["M"], mu=kw["mu"], gap=kw["gap"],
+                                k=kw["k"])
         return _with_value(b, value, "theorem7")
     return theorem7
 
@@ -209,8 +213,7 @@ def _theorem9_delta_without_scale(original):
         MG1 = (1 + delta) * (1 + _q(kw["M_V"]))
         if mu > 1 / (_q(kw["L"]) * MG1):
             raise AssumptionError(f"theorem9: stepsize mu={kw['mu']!r} exceeds 1/(L*M_G')")
-        value = _theorem1_value(L=kw["L"], c=kw["c"], M=M1, M_q=0, mu=mu, q_min=1, q_max=1,
-                                gap=kw["gap"], k=kw["k"])
+        value = _theorem1_at_q1(L=kw["L"], c=kw["c"], M=M1, mu=mu, gap=kw["gap"], k=kw["k"])
         return _with_terms(b, value, "theorem9", delta=delta, M_prime=M1, M_G_prime=MG1)
     return theorem9
 

@@ -220,3 +220,76 @@ def test_report_does_not_reset_hypothesis_seed():
     source = inspect.getsource(suite._restore_hypothesis_state)
     assert "global_force_seed" not in source.split('"""')[-1]
     assert "load_profile" in source
+
+
+# -- the comparison helper ---------------------------------------------------------------------
+
+def _raises(fn, *args, **kwargs) -> str:
+    try:
+        fn(*args, **kwargs)
+    except AssertionError as exc:
+        return str(exc)
+    raise AssertionError("no failure")
+
+
+def test_each_comparison_kind_fails_with_the_numpy_testing_shape():
+    import math
+
+    import mpmath
+    import numpy as np
+
+    from lpsgd import record
+    from lpsgd.suite import compare
+
+    with record.quiet() as log:
+        up = _raises(compare.assert_upper, "p", [(1, 1.0, 1.0), (3, 2.0, 1.0), (4, 0.5, 1.0)],
+                     context={"mu": 0.5})
+        eq = _raises(compare.assert_equal, "e", np.array([1.0, 2.0]), np.array([1.0, 2.5]),
+                     rtol=compare.FLOAT64_RTOL, context={})
+        mc = _raises(compare.assert_mc_upper, "m", [1.0, 0.9], [0.0, 0.001], [1.0, 0.8],
+                     context={"runs": 10})
+        bits = _raises(compare.assert_no_mismatch, "b", [0.0, 1.0], [-0.0, 1.0],
+                       inputs=[-1e-30, 1.0], context={"fmt": "e4m3"})
+        # passing comparisons: at the bound to the tolerance, an mpf side, NaN == NaN
+        compare.assert_upper("p", mpmath.mpf(1) + mpmath.mpf(10) ** -45, 1.0, context={})
+        compare.assert_equal("e", [math.nan, 1.0], [math.nan, 1.0], context={})
+    assert up == ("p: observed <= bound (upper, rtol=1e-40)\nMismatched: 1 / 3\n"
+                  "Worst at k=3, constants {'mu': 0.5}\n ACTUAL: 2.0\n DESIRED: <= 1.0")
+    assert eq.startswith("e: actual == desired (equal, rtol=1e-12, atol=0)\nMismatched: 1 / 2\n"
+                         "Worst at index 1, constants {}\n ACTUAL: 2.0\n DESIRED: 2.5")
+    assert mc.startswith("m: mean - z se <= bound (mc_upper, z=5, slack=0.0, rtol=1e-12)\n"
+                         "Mismatched: 1 / 2\nWorst at k=2, constants {'runs': 10}\n")
+    assert bits.startswith("b: actual == desired bit for bit (no_mismatch, exact)\n"
+                           "Mismatched: 1 / 2\nWorst at index 0, x=-0x1.")
+    # every comparison went to the quiet log, the failing ones with their message
+    assert [c.kind for c in log] == ["upper", "equal", "mc_upper", "no_mismatch", "upper",
+                                     "equal"]
+    assert [c.failure for c in log[:4]] == [up, eq, mc, bits] and log[4].failure is None
+
+
+def test_comparisons_record_the_kind_and_the_nontrivial_worst_ratio():
+    from lpsgd import record
+    from lpsgd.suite import compare
+
+    with record.isolated() as snap:
+        # k = 1 is an identity (not recorded as the worst); k = 2 is trivial (one step)
+        compare.assert_upper("p", [(1, 1.0, 1.0), (2, 0.9, 1.0), (3, 0.5, 1.0)],
+                             identity_at_1=True, nontrivial=True, context={"a": 1})
+        compare.assert_upper("p", [(1, 1.0, 1.0), (5, 0.8, 1.0)], identity_at_1=True,
+                             nontrivial=False, context={"a": 2})  # no noise: trivial
+    p = snap["properties"]["p"]
+    assert (p["kind"], p["examples"], p["worst_ratio"]) == ("upper", 2, 0.9)
+    assert p["worst_context"] == {"k": 2, "a": 1}
+    assert (p["nontrivial_examples"], p["nontrivial_worst_ratio"]) == (1, 0.5)
+    assert p["nontrivial_worst_context"] == {"a": 1, "k": 3}
+    assert "counterexample" not in p
+
+
+def test_false_alarm_rate_of_the_monte_carlo_comparisons():
+    import math
+
+    from lpsgd.suite import compare
+
+    assert math.isclose(compare.MC_FALSE_ALARM, 2.866515718791939e-07, rel_tol=1e-12)
+    assert compare.false_alarm_rate(10_000) < 3e-3
+    assert compare.float64_rounding(2) == 2 * 2.0 ** -53 / (1 - 2 * 2.0 ** -53)

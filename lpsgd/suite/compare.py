@@ -44,10 +44,9 @@ import lpsgd.record as record
 
 __all__ = [
     "RTOL", "EXACT", "MP_RTOL", "MP256_RTOL", "BOUND_VALUE_RTOL", "FLOAT64_RTOL", "MC_RTOL",
-    "Z", "U64",
-    "MC_FALSE_ALARM",
-    "NONTRIVIAL_MIN_K", "KINDS", "float64_rounding", "false_alarm_rate", "assert_upper",
-    "assert_equal", "assert_mc_upper", "assert_no_mismatch",
+    "Z", "U64", "MC_FALSE_ALARM", "NONTRIVIAL_MIN_K", "KINDS", "float64_rounding",
+    "false_alarm_rate", "assert_upper", "assert_equal", "assert_mc_upper",
+    "assert_no_mismatch",
 ]
 
 #: Unit roundoff of binary64 (2^-53).

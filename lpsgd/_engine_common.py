@@ -10,6 +10,8 @@ this module computes an iterate.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from lpsgd._validate import check_int
 from lpsgd.errors import InvalidArgument
 from lpsgd.objectives import AdditiveNoise, Minibatch, Objective, check_points
 
-__all__ = ["RunResult", "check_run_args", "compose"]
+__all__ = ["RunResult", "check_run_args", "compose", "quantizer_or_default", "callable_name"]
 
 
 def compose(transform_cls: type, transforms: tuple):
@@ -137,3 +139,22 @@ def check_run_args(objective, w1, K, oracle, transforms: dict, runs, seed, trans
     else:
         rng = np.random.default_rng(check_int("seed", seed, min_value=0))
     return w1, K, runs, rng
+
+
+def quantizer_or_default(quantizer: Any, default: Callable[..., Any],
+                         like: str) -> Callable[..., Any]:
+    """The quantiser a quantize transform binds: ``default`` for None, else ``quantizer``
+    if it is callable (``like`` names the function whose signature it must have)."""
+    if quantizer is None:
+        return default
+    if not callable(quantizer):
+        raise InvalidArgument(
+            f"Expected quantizer to be a callable with the signature of {like} (or None) but "
+            f"got quantizer={quantizer!r}")
+    return quantizer
+
+
+def callable_name(fn: Any) -> str:
+    """``module.qualname`` of a callable (its repr when it has none), for transform names."""
+    qual = getattr(fn, "__qualname__", None)
+    return f"{getattr(fn, '__module__', '?')}.{qual}" if qual else repr(fn)

@@ -56,7 +56,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lpsgd._engine_common import RunResult, check_run_args, compose
+from lpsgd._engine_common import (RunResult, callable_name, check_run_args, compose,
+                                  quantizer_or_default)
 from lpsgd._validate import check_bool
 from lpsgd.errors import InvalidArgument
 from lpsgd.fast.quantize import quantize as _quantize
@@ -142,12 +143,7 @@ def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
             checking another quantiser passes it, and nothing is looked up by name when
             the engine runs.
     """
-    if quantizer is None:
-        quantizer = _quantize
-    elif not callable(quantizer):
-        raise InvalidArgument(
-            f"Expected quantizer to be a callable with the signature of lpsgd.fast.quantize "
-            f"(or None) but got quantizer={quantizer!r}")
+    quantizer = quantizer_or_default(quantizer, _quantize, "lpsgd.fast.quantize")
     if is_scaled(fmt):
         f = as_scaled_format(fmt)
     else:
@@ -164,14 +160,8 @@ def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
             return lambda u, k, rng: q(u, f, name, rng=rng, saturate=saturate)
         return lambda u, k, rng: q(u, f, name, saturate=saturate)
 
-    label = "" if quantizer is _quantize else f", quantizer={_callable_name(quantizer)}"
+    label = "" if quantizer is _quantize else f", quantizer={callable_name(quantizer)}"
     return Transform(f"quantize({f.name or f!r}, {mode.value!r}{label})", init)
-
-
-def _callable_name(fn) -> str:
-    """``module.qualname`` of a callable (its repr when it has none)."""
-    qual = getattr(fn, "__qualname__", None)
-    return f"{getattr(fn, '__module__', '?')}.{qual}" if qual else repr(fn)
 
 
 def scale_by_stepsize(mu: Schedule | float) -> Transform:

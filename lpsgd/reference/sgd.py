@@ -21,7 +21,8 @@ from collections.abc import Callable
 import mpmath
 import numpy as np
 
-from lpsgd._engine_common import RunResult, check_run_args, compose
+from lpsgd._engine_common import (RunResult, callable_name, check_run_args, compose,
+                                  quantizer_or_default)
 from lpsgd._validate import check_bool
 from lpsgd.errors import InvalidArgument
 from lpsgd.formats import Format, as_format
@@ -102,12 +103,7 @@ def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
             ``saturate``); None uses :func:`lpsgd.reference.quantize`.  It is bound here,
             once; nothing is looked up by name when the engine runs.
     """
-    if quantizer is None:
-        quantizer = _quantize
-    elif not callable(quantizer):
-        raise InvalidArgument(
-            f"Expected quantizer to be a callable with the signature of "
-            f"lpsgd.reference.quantize (or None) but got quantizer={quantizer!r}")
+    quantizer = quantizer_or_default(quantizer, _quantize, "lpsgd.reference.quantize")
     f = as_format(fmt)
     mode = rounding_mode(rounding)
     saturate = check_bool("saturate", saturate)
@@ -121,14 +117,8 @@ def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
             return [to_mpf(v) if not isinstance(v, mpmath.mpf) else v for v in out]
         return fn
 
-    label = "" if quantizer is _quantize else f", quantizer={_callable_name(quantizer)}"
+    label = "" if quantizer is _quantize else f", quantizer={callable_name(quantizer)}"
     return Transform(f"quantize({f.name or f!r}, {mode.value!r}{label})", init)
-
-
-def _callable_name(fn) -> str:
-    """``module.qualname`` of a callable (its repr when it has none)."""
-    qual = getattr(fn, "__qualname__", None)
-    return f"{getattr(fn, '__module__', '?')}.{qual}" if qual else repr(fn)
 
 
 def scale_by_stepsize(mu: Schedule | float) -> Transform:

@@ -83,7 +83,7 @@ MAX_LEAVES = 16
 #: and SCS at eps 1e-9 (slower, about 0.1 s for a small program) is the last resort.
 _ATTEMPTS = (("CLARABEL", {}), ("CLARABEL", {"max_step_fraction": 0.9}),
              ("CLARABEL", {"max_step_fraction": 0.8}),
-             ("SCS", {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 200_000}))
+             ("SCS", {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 20_000}))
 
 
 class SolverError(AssumptionError):
@@ -329,7 +329,7 @@ def gradient_descent_gap(*, L: float, c: float, mus: Sequence[float], qs: Sequen
             the program is solved once with them, without the fallbacks of ``_ATTEMPTS``.
 
     Returns:
-        :class:`WorstCase` of ``F(w_{n+1}) - F*``; size ``n + 2`` points.
+        :class:`WorstCase` of ``F(w_{n+1}) - F*``; a Gram matrix of size ``n + 3``.
 
     Raises:
         InvalidArgument: an argument outside the ranges above (named).
@@ -473,27 +473,36 @@ def scenario_tree_gap(*, L: float, c: float, mus: Sequence[float], qs: Sequence[
 
     p = _pep()
     f, xs, fs = _strongly_convex(p, c_ / L_)
-    x1 = p.set_initial_point()
-    p.set_initial_condition(f(x1) - fs <= gap_ / scale)
+    if gap_ == 0:
+        # F(w_1) = F* means w_1 = x* (strong convexity): start there, which also keeps the
+        # program away from the degenerate constraint F(w_1) - F* <= 0.
+        x1 = xs
+    else:
+        x1 = p.set_initial_point()
+        p.set_initial_condition(f(x1) - fs <= gap_ / scale)
     nodes = [x1]
     for eta, budget in zip(etas, budgets):
         s2 = budget * L_ / scale  # ||mu n||^2 budget in the scaled units
+        # The noise is sigma u with sigma^2 = s2 (1 when s2 = 0), so that the Gram entries
+        # of the noise points are of order 1 whatever the noise level (a change of
+        # variables; small noise next to a large gap otherwise stalls the solver).
+        sigma = math.sqrt(s2) if s2 > 0 else 1.0
         children = []
         for x in nodes:
             g = f.gradient(x)
             y = x - (eta * L_) * g
-            noise = [Point() for _ in range(b - 1)]
-            last = -noise[0]
-            for z in noise[1:]:
-                last = last - z
-            noise.append(last)
-            mean_sq = noise[0] ** 2
-            for z in noise[1:]:
-                mean_sq = mean_sq + z ** 2
+            units = [Point() for _ in range(b - 1)]
+            last = -units[0]
+            for u in units[1:]:
+                last = last - u
+            units.append(last)  # zero-sum
+            mean_sq = units[0] ** 2
+            for u in units[1:]:
+                mean_sq = mean_sq + u ** 2
             # ||mu_k q_k xi||^2 <= mu^2 q^2 (M + M_V ||g||^2) and ||mu_k e_k||^2 <= mu^2 M_q;
             # in the scaled units (L = 1) the gradient term is (eta L)^2 M_V ||g||^2.
-            p.add_constraint((1 / b) * mean_sq <= s2 + (eta * L_) ** 2 * MV * g ** 2)
-            children.extend(y - z for z in noise)
+            p.add_constraint((sigma ** 2 / b) * mean_sq <= s2 + (eta * L_) ** 2 * MV * g ** 2)
+            children.extend(y - sigma * u for u in units)
         nodes = children
     metric = f(nodes[0]) - fs
     for x in nodes[1:]:

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from hypothesis import Phase, given, note, settings
+from hypothesis import Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 import lpsgd.strategies as lst
@@ -46,10 +46,11 @@ import lpsgd.theory as theory
 import lpsgd.worstcase as wc
 from lpsgd.errors import AssumptionError
 from lpsgd.suite import compare
+from lpsgd.suite.mutant import Mutant
 
 __all__ = ["theorem1_worstcase", "theorem1_noise_worstcase", "theorem2_worstcase",
            "theorem2_noise_worstcase", "theorem3_worstcase", "theorem4_worstcase",
-           "theorem5_worstcase", "FACTORIES", "EXAMPLE_FRACTION", "MAX_STEPS",
+           "theorem5_worstcase", "FACTORIES", "MUTANTS", "EXAMPLE_FRACTION", "MAX_STEPS",
            "NOISE_STEPS", "THOROUGH_EXAMPLES"]
 
 #: Share of the active profile's max_examples each property runs (at least 6).
@@ -63,12 +64,18 @@ NOISE_STEPS = 3
 THOROUGH_EXAMPLES = 1000
 
 
-def _settings(max_examples: int | None, shrink: bool) -> settings:
+def _settings(max_examples: int | None, shrink: bool, explicit: bool) -> settings:
+    """The property's settings: ``max_examples`` (default :data:`EXAMPLE_FRACTION` of the
+    profile's), without the shrink phase when ``shrink`` is False (a mutant's refutation
+    needs no minimal counterexample, and each shrink step is a solve), without the explicit
+    examples when ``explicit`` is False (to show what the generated draws alone find)."""
     n = max_examples if max_examples is not None else \
         lst.scaled_examples(EXAMPLE_FRACTION, minimum=6)
     kw: dict[str, Any] = {"max_examples": n}
-    if not shrink:
-        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+    if not shrink or not explicit:
+        kw["phases"] = [ph for ph in settings.default.phases
+                        if (shrink or ph is not Phase.shrink)
+                        and (explicit or ph is not Phase.explicit)]
     return settings(**kw)
 
 
@@ -100,8 +107,8 @@ def _class(draw, *, convex: bool = True) -> tuple[float, float | None]:
 
 
 @st.composite
-def _qs(draw, n: int, *, q_min: float | None = None) -> list[float]:
-    lo = q_min if q_min is not None else draw(_dyadic(0.125, 1.0))
+def _qs(draw, n: int, *, q_min: float | None = None, lowest: float = 0.125) -> list[float]:
+    lo = q_min if q_min is not None else draw(_dyadic(lowest, 1.0))
     if draw(st.booleans()):
         return [lo] * n
     rest = draw(st.lists(_dyadic(lo, 1.0), min_size=n, max_size=n))
@@ -134,17 +141,19 @@ def _admissible(L: float, M_G: float, fraction: float) -> float:
 
 
 @st.composite
-def _stepsize(draw, L: float, M_G: float, q_max: float, *, allow_inadmissible: bool) -> float:
+def _stepsize(draw, L: float, M_G: float, q_max: float, *, allow_inadmissible: bool,
+              lowest: float = 0.125) -> float:
     """mu = fraction / (L M_G): admissible (fraction <= 1), or with probability 1/4 above
-    the limit but with mu q_max L < 2 (the worst case is defined there); ``q_max`` is the
+    the limit but with mu q_max L <= 15/8 (the worst case is finite below 2, and the
+    solver's accuracy degrades near it); ``q_max`` is the
     largest factor multiplying the gradient (q_max, or q_hi for Theorem 5)."""
     if allow_inadmissible and draw(st.integers(0, 3)) == 0:
-        top = 2.0 / q_max * M_G * (1 - 2.0 ** -6)  # mu q_max L < 2
+        top = 1.875 / q_max * M_G  # mu q_max L <= 15/8: away from the stability edge 2
         frac = draw(_dyadic(1.0 + 2.0 ** -6, max(top, 1.0 + 2.0 ** -5)))
         mu = float(Fraction(frac) / (Fraction(L) * Fraction(M_G)))
         if mu * q_max * L < 2:
             return mu
-    return _admissible(L, M_G, draw(_dyadic(0.125, 1.0)))
+    return _admissible(L, M_G, draw(_dyadic(lowest, 1.0)))
 
 
 def _gap(draw, *, allow_zero: bool) -> float:
@@ -183,13 +192,46 @@ def _theorem1_case(draw, *, allow_inadmissible: bool = True):
     return L, c, mu, qs, _gap(draw, allow_zero=False), k
 
 
+#: Run under every profile.  Two steps at mu = 1/L with a strong shrinkage q = 1/8: the worst
+#: case (1 - mu c q)^4 gap ~ 0.77 is far above what a rate without q_min claims,
+#: (1 - mu c)^2 gap = 1/4 (c/L = 1/2), and below the bound (1 - mu c q)^2 gap ~ 0.88.
+_THEOREM1_SHRINKING = (1.0, 0.5, 1.0, [0.125, 0.125], 1.0, 3)
+#: Run under every profile.  A stepsize with mu L = 7/4 > 2 - c/L (c/L = 1/2), which
+#: Theorem 1 must refuse: the worst case of one step, (1 - mu L)^2 gap = 9/16, is above the
+#: value its formula would give there, (1 - mu c) gap = 1/8 (the quadratic L x^2 / 2).
+_THEOREM1_LARGE_STEP = (1.0, 0.5, 1.75, [1.0], 1.0, 2)
+#: One step from the minimiser with quantisation noise and q = 1/4: Theorem 1 is an
+#: equality there (F_q (1 - r) = L mu^2 B / 2 = the worst case), so every factor of its
+#: floor matters.
+_THEOREM1_FLOOR = (1.0, 0.5, 1.0, [0.25], 0.0, 0.0, 1.0, 0.0, 1)
+#: mu_1 = beta/(gamma + 1) = 17/9 (between 1/L and 2/L) with beta c q_min = 17/16 > 1:
+#: Theorem 2 must refuse it; the worst case of one step, (1 - mu_1 L)^2 gap ~ 0.79, is
+#: above its formula's (gamma + 1) gap / (gamma + 2) ~ 0.53.
+_THEOREM2_LARGE_STEP = (1.0, 0.5, 2.125, 0.125, [1.0], 1.0, 2)
+#: One step from the minimiser with quantisation noise alone (M = 0, M_q = 1, mu_1 = 1/L):
+#: the worst case L mu_1^2 M_q / 2 = 1/2 is positive, so a Theorem 2 that drops M_q (and
+#: with it its whole noise term) is refuted; lpsgd's bound is 25/7.
+_THEOREM2_NOISE_ONLY = (1.0, 0.5, 2.5, 1.5, [1.0], 0.0, 0.0, 1.0, 0.0, 1)
+#: One step with mu L = 3/2: Theorem 3 must refuse it; the worst ||grad F(w_1)||^2 = 2 L gap
+#: is above its formula's 2 gap / (mu q) = 4/3 gap.
+_THEOREM3_LARGE_STEP = (1.0, 1.5, [1.0], 1.0, 1)
+#: Two steps at mu = 1/L, q = 1/8: the worst average ||grad F||^2 ~ 1.77 gap is above what
+#: Theorem 3 without q_min claims (2 gap / (K mu) = 1), below its bound (8).
+_THEOREM3_SHRINKING = (1.0, 1.0, [0.125, 0.125], 1.0, 2)
+#: The same for Theorem 4: worst sum mu_k ||grad F||^2 ~ 3.53 gap, above 2 gap (without
+#: q_min), below (2 / q_min) gap = 16 gap.
+_THEOREM4_SHRINKING = (1.0, [1.0, 1.0], [0.125, 0.125], 1.0)
+
+
 def theorem1_worstcase(*, theorem1=theory.theorem1, max_examples: int | None = None,
-                       shrink: bool = True):
+                       shrink: bool = True, explicit: bool = True):
     """Theorem 1 without noise against the exact worst case of gradient descent with the
     drawn q schedule over every L-smooth, c-strongly convex function."""
 
-    @settings(_settings(max_examples, shrink))
+    @settings(_settings(max_examples, shrink, explicit))
     @given(_theorem1_case())
+    @example(case=_THEOREM1_SHRINKING)
+    @example(case=_THEOREM1_LARGE_STEP)
     def prop(case):
         """Theorem 1 (M = M_q = 0) >= worst F(w_k) - F* over the class (formulation (a))."""
         L, c, mu, qs, gap, k = case
@@ -208,28 +250,34 @@ def theorem1_worstcase(*, theorem1=theory.theorem1, max_examples: int | None = N
 
 
 @st.composite
-def _noise_case(draw, *, allow_inadmissible: bool = True):
+def _noise_case(draw, *, allow_inadmissible: bool = False):
     L, c = draw(_class())
     steps = draw(st.integers(1, _noise_steps()))
-    qs = draw(_qs(steps))
+    # Steps eta L >= 1/(8 M_G): with smaller ones the tree's points nearly coincide and
+    # the solver often stalls short of the required accuracy.
+    qs = draw(_qs(steps, lowest=0.25))
     M = draw(st.one_of(st.just(0.0), _dyadic(0.0, 2.0)))
     M_q = draw(st.one_of(st.just(0.0), _dyadic(0.0, 2.0)))
     if M == 0 and M_q == 0:
         M_q = 0.5
-    M_V = draw(st.one_of(st.just(0.0), _dyadic(0.0, 1.0)))
-    mu = draw(_stepsize(L, 1.0 + M_V, max(qs), allow_inadmissible=allow_inadmissible))
+    # M_V > 0 (noise growing with the gradient) often leaves Clarabel and SCS short of
+    # 1e-6 on these trees; it is drawn in a quarter of the examples, small.
+    M_V = draw(st.sampled_from([0.0, 0.0, 0.0, 0.25]))
+    mu = draw(_stepsize(L, 1.0 + M_V, max(qs), allow_inadmissible=allow_inadmissible,
+                        lowest=0.5))
     gap = _gap(draw, allow_zero=True)
     return L, c, mu, qs, M, M_V, M_q, gap, steps
 
 
 def theorem1_noise_worstcase(*, theorem1=theory.theorem1, max_examples: int | None = None,
-                             shrink: bool = True):
+                             shrink: bool = True, explicit: bool = True):
     """Theorem 1 with noise against the worst case over a scenario tree of admissible noise
     (two zero-sum values per node, 1-3 steps): a subset of what (A2) and the quantisation
     budget allow, so a value above the bound is a counterexample."""
 
-    @settings(_settings(max_examples, shrink))
+    @settings(_settings(max_examples, shrink, explicit))
     @given(_noise_case())
+    @example(case=_THEOREM1_FLOOR)
     def prop(case):
         """Theorem 1 >= worst E[F(w_k) - F*] over a noise scenario tree (formulation (c))."""
         L, c, mu, qs, M, M_V, M_q, gap, steps = case
@@ -254,11 +302,11 @@ def theorem1_noise_worstcase(*, theorem1=theory.theorem1, max_examples: int | No
 @st.composite
 def _diminishing(draw, L: float, c: float, q_min: float, q_max: float, M_G: float):
     """(beta, gamma) admissible for Theorem 2, or with probability 1/4 with mu_1 above
-    1/(L M_G) (but mu_1 q_max L < 2)."""
+    1/(L M_G) (but mu_1 q_max L <= 15/8)."""
     beta, gamma = draw(lst.diminishing_stepsizes(L=L, c=c, q_min=q_min, M_G=M_G))
     if draw(st.integers(0, 3)) == 0:
         # mu_1 = beta/(gamma + 1) pushed to a fraction in (1, 2/q_max) of 1/(L M_G)
-        frac = draw(_dyadic(1.0 + 2.0 ** -6, 2.0 / q_max * M_G * (1 - 2.0 ** -6)))
+        frac = draw(_dyadic(1.0 + 2.0 ** -6, 1.875 / q_max * M_G))
         mu1 = Fraction(frac) / (Fraction(L) * Fraction(M_G))
         g = max(Fraction(0), 1 / (mu1 * Fraction(c) * Fraction(q_min)) - 1) * \
             (1 + Fraction(draw(_dyadic(2.0 ** -6, 1.0)))) + Fraction(2.0 ** -4)
@@ -290,12 +338,13 @@ def _mu1(beta: float, gamma: float) -> float:
 
 
 def theorem2_worstcase(*, theorem2=theory.theorem2, max_examples: int | None = None,
-                       shrink: bool = True):
+                       shrink: bool = True, explicit: bool = True):
     """Theorem 2 without noise against the exact worst case of gradient descent with
     stepsizes beta/(gamma + k) and the drawn q schedule."""
 
-    @settings(_settings(max_examples, shrink))
+    @settings(_settings(max_examples, shrink, explicit))
     @given(_theorem2_case())
+    @example(case=_THEOREM2_LARGE_STEP)
     def prop(case):
         """Theorem 2 (M = M_q = 0) >= worst F(w_k) - F* over the class (formulation (a))."""
         L, c, beta, gamma, qs, gap, k = case
@@ -322,11 +371,12 @@ def _theorem2_noise_case(draw):
 
 
 def theorem2_noise_worstcase(*, theorem2=theory.theorem2, max_examples: int | None = None,
-                             shrink: bool = True):
+                             shrink: bool = True, explicit: bool = True):
     """Theorem 2 with noise against the worst case over a noise scenario tree (1-3 steps)."""
 
-    @settings(_settings(max_examples, shrink))
+    @settings(_settings(max_examples, shrink, explicit))
     @given(_theorem2_noise_case())
+    @example(case=_THEOREM2_NOISE_ONLY)
     def prop(case):
         """Theorem 2 >= worst E[F(w_k) - F*] over a noise scenario tree (formulation (c))."""
         L, c, beta, gamma, qs, M, M_V, M_q, gap, steps = case
@@ -354,12 +404,14 @@ def _theorem3_case(draw):
 
 
 def theorem3_worstcase(*, theorem3=theory.theorem3, max_examples: int | None = None,
-                       shrink: bool = True):
+                       shrink: bool = True, explicit: bool = True):
     """Theorem 3 without noise against the worst average squared gradient norm of gradient
     descent with shrinkage over L-smooth functions bounded below (relaxed lower bound)."""
 
-    @settings(_settings(max_examples, shrink))
+    @settings(_settings(max_examples, shrink, explicit))
     @given(_theorem3_case())
+    @example(case=_THEOREM3_SHRINKING)
+    @example(case=_THEOREM3_LARGE_STEP)
     def prop(case):
         """Theorem 3 (M = M_q = 0) >= worst (1/K) sum ||grad F(w_k)||^2 (formulation (d))."""
         L, mu, qs, gap, K = case
@@ -395,13 +447,14 @@ def _theorem4_case(draw):
 
 
 def theorem4_worstcase(*, theorem4=theory.theorem4, max_examples: int | None = None,
-                       shrink: bool = True):
+                       shrink: bool = True, explicit: bool = True):
     """Theorem 4 without noise against the worst sum_k mu_k ||grad F(w_k)||^2 of gradient
     descent with (diminishing) stepsizes and shrinkage over L-smooth functions bounded
     below (relaxed lower bound)."""
 
-    @settings(_settings(max_examples, shrink))
+    @settings(_settings(max_examples, shrink, explicit))
     @given(_theorem4_case())
+    @example(case=_THEOREM4_SHRINKING)
     def prop(case):
         """Theorem 4 (M = M_q = 0) >= worst sum_k mu_k ||grad F(w_k)||^2 (formulation (e))."""
         L, mus, qs, gap = case
@@ -436,12 +489,12 @@ def _theorem5_case(draw):
 
 
 def theorem5_worstcase(*, theorem5=theory.theorem5, max_examples: int | None = None,
-                       shrink: bool = True):
+                       shrink: bool = True, explicit: bool = True):
     """Theorem 5 against the worst case over every direction with
     <d, g> >= q_lo ||g||^2 and ||d||^2 <= q_hi <d, g> (the relaxation of diagonal
     shrinkage its proof uses)."""
 
-    @settings(_settings(max_examples, shrink))
+    @settings(_settings(max_examples, shrink, explicit))
     @given(_theorem5_case())
     def prop(case):
         """Theorem 5 >= worst F(w_k) - F* over the adversarial directions (formulation (b))."""
@@ -469,3 +522,56 @@ FACTORIES: dict[str, tuple[Callable[..., Any], ...]] = {
     "theorem4": (theorem4_worstcase,),
     "theorem5": (theorem5_worstcase,),
 }
+
+
+def _theory_mutant(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The builder of the theory-side mutant ``name`` (looked up when the mutant is built:
+    :mod:`lpsgd.suite.mutants` imports this module to collect :data:`MUTANTS`)."""
+    def build(original: Callable[..., Any]) -> Callable[..., Any]:
+        from lpsgd.suite.mutants import MUTANTS as registry
+
+        return registry[name].build(original)
+    return build
+
+
+_WC = "test_prop_worstcase::"
+
+#: One mutant per worst-case property that it refutes on its own (the wrong bounds are those
+#: of the theory-side mutants of the same name without ``_worstcase``).
+MUTANTS: dict[str, Mutant] = {m.name: m for m in [
+    Mutant("theorem1_rate_without_q_worstcase",
+           "Theorem 1 with q_min replaced by 1 in the rate, against the worst case of "
+           "gradient descent over the class.",
+           "theorem1", theory.theorem1, _theory_mutant("theorem1_rate_without_q"),
+           (_WC + "theorem1_worstcase",)),
+    Mutant("theorem1_floor_without_q_worstcase",
+           "Theorem 1 with the floor lacking 1/q_min, against the worst case over a noise "
+           "scenario tree.",
+           "theorem1", theory.theorem1, _theory_mutant("theorem1_floor_without_q"),
+           (_WC + "theorem1_noise_worstcase",)),
+    Mutant("theorem2_no_stepsize_check_worstcase",
+           "Theorem 2 applied to any mu_1, against the worst case of gradient descent with "
+           "mu_1 between 1/L and 2/L.",
+           "theorem2", theory.theorem2, _theory_mutant("theorem2_no_stepsize_check"),
+           (_WC + "theorem2_worstcase",)),
+    Mutant("theorem2_without_M_q_worstcase",
+           "Theorem 2 without the quantisation noise M_q, against the worst case over a "
+           "noise scenario tree.",
+           "theorem2", theory.theorem2, _theory_mutant("theorem2_without_M_q"),
+           (_WC + "theorem2_noise_worstcase",)),
+    Mutant("theorem3_without_q_worstcase",
+           "Theorem 3 without q_min, against the worst average squared gradient norm over "
+           "L-smooth functions bounded below.",
+           "theorem3", theory.theorem3, _theory_mutant("theorem3_without_q"),
+           (_WC + "theorem3_worstcase",)),
+    Mutant("theorem4_without_q_worstcase",
+           "Theorem 4 without q_min, against the worst weighted gradient sum over L-smooth "
+           "functions bounded below.",
+           "theorem4", theory.theorem4, _theory_mutant("theorem4_without_q"),
+           (_WC + "theorem4_worstcase",)),
+    Mutant("theorem5_q_lo_one_worstcase",
+           "Theorem 5 with q_lo replaced by 1, against the worst case over the directions "
+           "its proof allows.",
+           "theorem5", theory.theorem5, _theory_mutant("theorem5_q_lo_one"),
+           (_WC + "theorem5_worstcase",)),
+]}

@@ -35,9 +35,10 @@ from typing import Any
 
 from lpsgd.theory._core import BCN2018, PAPER
 
-__all__ = ["STATEMENTS", "STATEMENTS_VERSION", "PAPER_TITLE", "PAPER_ARXIV", "Statement",
-           "statement_of_property", "statement_of_mutant", "mutants_by_statement",
-           "NOT_CHECKED", "EXERCISED"]
+__all__ = ["STATEMENTS", "STATEMENTS_VERSION", "PAPER_TITLE", "PAPER_ARXIV", "PROVENANCES",
+           "Statement", "NotChecked", "statement_of_property", "statement_of_mutant",
+           "mutants_by_statement", "docstring_sections", "NOT_CHECKED", "EXERCISED",
+           "SUITE_CHECKS"]
 
 #: The version of the statements' wording (shown in every report).
 STATEMENTS_VERSION = "2026.12.2"

@@ -404,9 +404,14 @@ def adversarial_direction_gap(*, L: float, c: float, mu: float, q_lo: float, q_h
     p.set_initial_condition(f(x) - fs <= 1)
     for _ in range(n):
         g = f.gradient(x)
-        d = Point()
-        p.add_constraint(lo * g ** 2 <= d * g)
-        p.add_constraint(d ** 2 <= hi * (d * g))
+        if lo == hi:
+            # the two inequalities force ||d - q g||^2 <= 0: d = q g (a program without
+            # an interior otherwise, on which the solver stalls)
+            d = lo * g
+        else:
+            d = Point()
+            p.add_constraint(lo * g ** 2 <= d * g)
+            p.add_constraint(d ** 2 <= hi * (d * g))
         x = x - (mu_ * L_) * d
     p.set_performance_metric(f(x) - fs)
     return _solve(p, formulation=name, measure=measure, scale=gap_, inputs=inputs,

@@ -5,7 +5,8 @@ or bounded below) objective and every admissible noise, not only for quadratics.
 fixed method and horizon, the exact worst case of a performance measure over such a class
 is a small semidefinite program (performance estimation: Drori and Teboulle 2014; Taylor,
 Hendrickx and Glineur 2017).  This module builds those programs with PEPit and solves them
-with Clarabel (through cvxpy), one public function per formulation:
+with Clarabel through cvxpy (with shorter interior-point steps, then SCS at eps 1e-9, when
+Clarabel stalls short of its tolerance), one public function per formulation:
 
 * :func:`gradient_descent_gap` - gradient descent with a fixed shrinkage schedule, no
   noise: the exact worst ``F(w_{n+1}) - F*`` (Theorems 1 and 2 without noise).
@@ -50,12 +51,10 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
-import numbers
 import time
 import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import redirect_stdout
-from fractions import Fraction
 from typing import Any
 
 from lpsgd._validate import check_int, check_real, show

@@ -79,8 +79,10 @@ def test_zero_gap_without_noise_is_trivial():
 
 
 def test_worst_case_scales_with_the_class():
-    """x -> a x, F -> F/s: the value for (L, c, gap) is L/L' times... checked directly:
-    doubling L and c and halving the stepsizes leaves F-values unchanged."""
+    """G = 2F has constants (2L, 2c), and gradient descent on G with halved stepsizes visits
+    the points it visits on F, so worst_(2L,2c)(gap) = 2 worst_(L,c)(gap/2) = worst_(L,c)(gap)
+    (the noise-free worst case is linear in gap): a check of the rescaling to L = 1 the
+    programs are solved in."""
     a = wc.gradient_descent_gap(L=1.0, c=0.2, mus=[0.5, 0.75], qs=[1.0, 0.5], gap=2.0)
     b = wc.gradient_descent_gap(L=2.0, c=0.4, mus=[0.25, 0.375], qs=[1.0, 0.5], gap=2.0)
     assert a.value == pytest.approx(b.value, rel=CLOSED_FORM_RTOL)

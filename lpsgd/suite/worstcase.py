@@ -172,13 +172,15 @@ def _refused(name: str, exc: AssumptionError, mu: float, L: float, M_G: float,
 
 
 def _check(name: str, worst: wc.WorstCase, bound: Any, *, k: int, nontrivial: bool | None,
-           context: dict[str, Any]) -> None:
+           context: dict[str, Any], args: dict[str, Any]) -> None:
+    """Assert worst <= bound (1 + WORSTCASE_RTOL); ``args`` are the bound's keyword
+    arguments (kept for replays by :func:`lpsgd.testing.check_bound`)."""
     note(f"worst case {worst.value!r} ({worst.formulation}, status {worst.status}, accuracy "
          f"{worst.accuracy:.2g}, residual {worst.residual:.2g}, size {worst.size}, "
          f"solver {worst.solver})")
     compare.assert_upper(name, worst.value, bound, rtol=wc.WORSTCASE_RTOL, k=k,
                          nontrivial=nontrivial, context=context,
-                         claim=f"{name}: worst case over the class <= bound")
+                         args=args, claim=f"{name}: worst case over the class <= bound")
 
 
 # -- Theorem 1 ---------------------------------------------------------------------------------
@@ -222,6 +224,13 @@ _THEOREM3_SHRINKING = (1.0, 1.0, [0.125, 0.125], 1.0, 2)
 #: The same for Theorem 4: worst sum mu_k ||grad F||^2 ~ 3.53 gap, above 2 gap (without
 #: q_min), below (2 / q_min) gap = 16 gap.
 _THEOREM4_SHRINKING = (1.0, [1.0, 1.0], [0.125, 0.125], 1.0)
+#: One step with mu L = 3/2: Theorem 4 must refuse it; the worst mu ||grad F(w_1)||^2 =
+#: mu 2 L gap = 3 gap is above its formula's (2 / q) gap = 2 gap.
+_THEOREM4_LARGE_STEP = (1.0, [1.5], [1.0], 1.0)
+#: Two steps at mu = 1/L along d = q_lo g (allowed): the worst case, at least
+#: (1 - mu c q_lo)^4 gap ~ 0.59 (c/L = 1/2, q_lo = 1/4), is above what a rate without q_lo
+#: claims, (1 - mu c)^2 gap = 1/4.
+_THEOREM5_SHRINKING = (1.0, 0.5, 1.0, 0.25, 1.0, 1.0, 2)
 
 
 def theorem1_worstcase(*, theorem1=theory.theorem1, max_examples: int | None = None,
@@ -245,7 +254,8 @@ def theorem1_worstcase(*, theorem1=theory.theorem1, max_examples: int | None = N
             _refused("test_theorem1_worstcase", exc, mu, L, 1.0, ctx)
             return
         worst = wc.gradient_descent_gap(L=L, c=c, mus=[mu] * (k - 1), qs=qs, gap=gap)
-        _check("test_theorem1_worstcase", worst, bound, k=k, nontrivial=None, context=ctx)
+        _check("test_theorem1_worstcase", worst, bound, k=k, nontrivial=None, context=ctx,
+               args={**consts, "k": k})
 
     return _named("test_theorem1_worstcase", prop)
 
@@ -294,7 +304,7 @@ def theorem1_noise_worstcase(*, theorem1=theory.theorem1, max_examples: int | No
         worst = wc.scenario_tree_gap(L=L, c=c, mus=[mu] * steps, qs=qs, M=M, M_V=M_V,
                                      M_q=M_q, gap=gap)
         _check("test_theorem1_noise_worstcase", worst, bound, k=k, nontrivial=True,
-               context=ctx)
+               context=ctx, args={**consts, "k": k})
 
     return _named("test_theorem1_noise_worstcase", prop)
 
@@ -359,7 +369,8 @@ def theorem2_worstcase(*, theorem2=theory.theorem2, max_examples: int | None = N
             return
         worst = wc.gradient_descent_gap(L=L, c=c, mus=_mus(beta, gamma, k - 1), qs=qs,
                                         gap=gap)
-        _check("test_theorem2_worstcase", worst, bound, k=k, nontrivial=None, context=ctx)
+        _check("test_theorem2_worstcase", worst, bound, k=k, nontrivial=None, context=ctx,
+               args={**consts, "k": k})
 
     return _named("test_theorem2_worstcase", prop)
 
@@ -389,7 +400,7 @@ def theorem2_noise_worstcase(*, theorem2=theory.theorem2, max_examples: int | No
         worst = wc.scenario_tree_gap(L=L, c=c, mus=_mus(beta, gamma, steps), qs=qs, M=M,
                                      M_V=M_V, M_q=M_q, gap=gap)
         _check("test_theorem2_noise_worstcase", worst, bound, k=k, nontrivial=True,
-               context=ctx)
+               context=ctx, args={**consts, "k": k})
 
     return _named("test_theorem2_noise_worstcase", prop)
 
@@ -425,7 +436,8 @@ def theorem3_worstcase(*, theorem3=theory.theorem3, max_examples: int | None = N
             _refused("test_theorem3_worstcase", exc, mu, L, 1.0, ctx)
             return
         worst = wc.nonconvex_average_gradient(L=L, mu=mu, qs=qs, gap=gap)
-        _check("test_theorem3_worstcase", worst, bound, k=K, nontrivial=None, context=ctx)
+        _check("test_theorem3_worstcase", worst, bound, k=K, nontrivial=None, context=ctx,
+               args={**consts, "K": K})
 
     return _named("test_theorem3_worstcase", prop)
 
@@ -456,6 +468,7 @@ def theorem4_worstcase(*, theorem4=theory.theorem4, max_examples: int | None = N
     @settings(_settings(max_examples, shrink, explicit))
     @given(_theorem4_case())
     @example(case=_THEOREM4_SHRINKING)
+    @example(case=_THEOREM4_LARGE_STEP)
     def prop(case):
         """Theorem 4 (M = M_q = 0) >= worst sum_k mu_k ||grad F(w_k)||^2 (formulation (e))."""
         L, mus, qs, gap = case
@@ -469,7 +482,7 @@ def theorem4_worstcase(*, theorem4=theory.theorem4, max_examples: int | None = N
             return
         worst = wc.nonconvex_weighted_gradient(L=L, mus=mus, qs=qs, gap=gap)
         _check("test_theorem4_worstcase", worst, bound, k=len(mus), nontrivial=None,
-               context=ctx)
+               context=ctx, args=dict(consts))
 
     return _named("test_theorem4_worstcase", prop)
 
@@ -499,6 +512,7 @@ def theorem5_worstcase(*, theorem5=theory.theorem5, max_examples: int | None = N
 
     @settings(_settings(max_examples, shrink, explicit))
     @given(_theorem5_case())
+    @example(case=_THEOREM5_SHRINKING)
     def prop(case):
         """Theorem 5 >= worst F(w_k) - F* over the adversarial directions (formulation (b))."""
         L, c, mu, q_lo, q_hi, gap, steps = case
@@ -512,7 +526,8 @@ def theorem5_worstcase(*, theorem5=theory.theorem5, max_examples: int | None = N
             return
         worst = wc.adversarial_direction_gap(L=L, c=c, mu=mu, q_lo=q_lo, q_hi=q_hi,
                                              steps=steps, gap=gap)
-        _check("test_theorem5_worstcase", worst, bound, k=k, nontrivial=None, context=ctx)
+        _check("test_theorem5_worstcase", worst, bound, k=k, nontrivial=None, context=ctx,
+               args={**consts, "k": k})
 
     return _named("test_theorem5_worstcase", prop)
 

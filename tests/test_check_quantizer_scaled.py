@@ -110,7 +110,9 @@ def test_lpsgd_fast_conforms_on_every_scaled_preset(name):
 
 @pytest.mark.parametrize("mode", DETERMINISTIC_MODES)
 @pytest.mark.parametrize("fmt", [SCALED_PRESETS["mxfp4_e2m1"],
-                                 ScaledFormat("float6_e2m3fn", block_size=5, rule="ceil"),
+                                 pytest.param(ScaledFormat("float6_e2m3fn", block_size=5,
+                                                           rule="ceil"),
+                                              marks=pytest.mark.slow),
                                  ScaledFormat("float8_e4m3", block_size=3, scale="e4m3",
                                               rule="nearest"),
                                  pytest.param(SCALED_PRESETS["nvfp4"], marks=pytest.mark.slow),
@@ -121,7 +123,9 @@ def test_lpsgd_fast_conforms_in_every_mode(fmt, mode):
     assert conf.mismatches == 0, conf.summary()
 
 
-@pytest.mark.parametrize("name", ["mxfp4_e2m1", "mxfp8_e4m3", "mxfp6_e3m2", "mxint8"])
+@pytest.mark.parametrize("name", ["mxfp4_e2m1", "mxint8",
+                                  pytest.param("mxfp8_e4m3", marks=pytest.mark.slow),
+                                  pytest.param("mxfp6_e3m2", marks=pytest.mark.slow)])
 def test_an_independent_block_quantizer_conforms(name):
     """Written here from the definition, sharing nothing with lpsgd's block code."""
     conf = check_quantizer(block_quantizer(name), name, examples=EXAMPLES)
@@ -149,7 +153,8 @@ def test_lpsgd_fast_stochastic_passes_the_statistical_check(name, mode):
     ("a short last block scaled like its predecessor", {"short_uses_previous": True},
      "short_block"),
 ])
-@pytest.mark.parametrize("name", ["mxfp4_e2m1", "mxfp8_e4m3"])
+@pytest.mark.parametrize("name", ["mxfp4_e2m1",
+                                  pytest.param("mxfp8_e4m3", marks=pytest.mark.slow)])
 def test_finds_broken_block_quantizers(name, defect, kw, kind):
     fn = block_quantizer(name, **kw)
     conf = check_quantizer(fn, name, examples=EXAMPLES)

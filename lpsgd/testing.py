@@ -14,6 +14,10 @@ Stochastic modes are checked statistically: every output must be one of the two
 neighbours (bitwise), and the frequency of the larger-magnitude neighbour, which fixes
 both the bias and the variance of a two-point distribution, must agree with the exact
 probability at a stated false-alarm rate.
+
+Scaled formats (MX, NVFP4: :class:`~lpsgd.scaled.ScaledFormat` or a scaled preset name)
+are checked the same way, element by element, on whole arrays (blocks along the last
+axis) built by :func:`scaled_inputs` to break block quantisers.
 """
 
 from __future__ import annotations

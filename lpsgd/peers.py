@@ -1458,7 +1458,7 @@ class BenchTable:
 def _implementations(fmt: Format, mode: RoundingMode, mods: dict[str, Any], seed: int,
                      size: int) -> list[tuple[str, Callable[[np.ndarray], Any]]]:
     """(label, fn) for every implementation that offers (fmt, mode), lpsgd.fast first."""
-    fast = importlib.import_module("lpsgd.fast")
+    from lpsgd import fast
     stochastic = mode.is_stochastic
     rng = np.random.default_rng(seed)
     if stochastic:
@@ -1515,7 +1515,7 @@ def benchmark(*, size: int = 100_000, repeat: int = 7, formats: Sequence[str] | 
     check_int("seed", seed, min_value=0)
     fmts = [as_format(f) for f in (BENCH_FORMATS if formats is None else formats)]
     mds = [rounding_mode(m) for m in (BENCH_MODES if modes is None else modes)]
-    reference = importlib.import_module("lpsgd.reference")
+    from lpsgd import reference
     mods, measured, skipped = {}, [], []
     for name in _names(peers):
         mod, status = _import(name)

@@ -1,7 +1,7 @@
 """Binary floating-point formats, every constant derived from (E, M, flags).
 
 A :class:`Format` is fixed by its exponent bits ``E >= 1``, its stored mantissa bits
-``M >= 0`` and three flags (FORMATS.md, "Binary formats"):
+``M >= 0`` and three flags:
 
 * ``inf=True`` (the default, IEEE-like): the all-ones exponent holds inf and NaN,
   ``e_max = bias`` and ``X_max = (2 - 2^-M) 2^e_max``.

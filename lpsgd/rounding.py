@@ -1,4 +1,4 @@
-"""The single vocabulary of rounding modes (FORMATS.md, "Rounding modes")."""
+"""The single vocabulary of rounding modes (lpsgd.reference.quantize documents each)."""
 
 from __future__ import annotations
 

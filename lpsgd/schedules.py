@@ -1,4 +1,4 @@
-"""Stepsize schedules mu_k and shrinkage schedules q_k (THEORY.md section 1).
+"""Stepsize schedules mu_k and shrinkage schedules q_k (the setting of lpsgd.theory).
 
 Every schedule is an object with
 
@@ -94,7 +94,7 @@ class Constant(Schedule):
 
 
 class Diminishing(Schedule):
-    """``mu_k = beta / (gamma + k)`` (THEORY.md, Theorem 2)."""
+    """``mu_k = beta / (gamma + k)`` (Theorem 2, lpsgd.theory.theorem2)."""
 
     kind = "stepsize"
 
@@ -145,7 +145,7 @@ class RandomQ(Schedule):
 
     The k-th value is the k-th draw of the generator, so ``values(K)`` is a prefix of
     ``values(K + 1)`` and the schedule is fixed before any gradient noise is drawn
-    (as THEORY.md section 1 requires).
+    (as the theorems of lpsgd.theory require).
     """
 
     kind = "shrinkage"
@@ -169,7 +169,7 @@ class AdversarialQ(Schedule):
     """Shrinkage chosen, step by step, to maximise the exact expected optimality gap.
 
     Problem: a quadratic ``F(w) = 1/2 sum_i lambda_i (w_i - w*_i)^2`` with additive noise
-    of per-coordinate variances ``sigma2`` and quantisation noise ``tau2`` (THEORY.md
+    of per-coordinate variances ``sigma2`` and quantisation noise ``tau2`` (lpsgd.theory
     section 4), second moments ``s_{k+1,i} = (1 - mu_k q_k lambda_i)^2 s_{k,i}
     + mu_k^2 (q_k^2 sigma_i^2 + tau_i^2)``, and ``q_k`` restricted to ``[q_min, q_max]``.
 
@@ -179,7 +179,7 @@ class AdversarialQ(Schedule):
     the interval is attained at an endpoint: the schedule only ever takes the values
     ``q_min`` and ``q_max``.  For ``d = 1`` the greedy choice maximises the gap at every
     later step too, since each step is an increasing map of ``s_k``.  Typical outcome:
-    ``q_min`` while the gap is large (slowest contraction, THEORY.md Theorem 1's rate),
+    ``q_min`` while the gap is large (slowest contraction, Theorem 1's rate),
     ``q_max`` once the gap is near the noise floor (largest injected noise ``q^2 M``).
     Without noise and with ``mu q_max lambda_i <= 1`` it is ``q_min`` at every step.
 

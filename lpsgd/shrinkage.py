@@ -1,4 +1,4 @@
-"""Exact shrinkage profiles of the quantisers (THEORY.md section 5) and measured shrinkage.
+"""Exact shrinkage profiles of the quantisers (lpsgd.theory.formats_bridge) and measured shrinkage.
 
 For an elementwise quantiser Q write rho(x) = Q(x) / x.  :func:`profile` gives, exactly
 (as :class:`fractions.Fraction`), for a format and a rounding mode:
@@ -334,7 +334,7 @@ def _pair(qg: Any, g: Any) -> tuple[np.ndarray, np.ndarray]:
 def projection_shrinkage(qg: Any, g: Any) -> np.ndarray | float:
     """q^ = <Q(g), g> / ||g||^2 along the last axis (NaN where g = 0).
 
-    Then Q(g) = q^ g + e with e orthogonal to g (THEORY.md section 5).
+    Then Q(g) = q^ g + e with e orthogonal to g (lpsgd.theory.formats_bridge).
     """
     qa, ga = _pair(qg, g)
     num = np.sum(qa * ga, axis=-1)

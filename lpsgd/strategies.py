@@ -2,7 +2,7 @@
 
 They follow Hypothesis' own API style: plural nouns, keyword-only ``min_*``/``max_*``
 bounds, the whole valid space by default.  Each one is *steered* towards the cases where
-the statements of THEORY.md are tight or where quantisers break: coarse formats, exact
+the statements of lpsgd.theory are tight or where quantisers break: coarse formats, exact
 ties and their float64 neighbours, binade edges, subnormals, overflow, stepsizes at their
 admissibility limit, equal eigenvalues, shrinkage factors near their lower bound.
 
@@ -81,7 +81,7 @@ def formats(*, min_exp_bits: int = 1, max_exp_bits: int = 11, min_man_bits: int 
     """Binary formats: presets and random (E, M) with random flags.
 
     About a third of the draws are coarse (E <= 5, M <= 3): that is where the shrinkage
-    of THEORY.md section 5 is large and where Theorem 6's mutant is refuted.
+    of the bridge statements (lpsgd.theory.formats_bridge) is large and where Theorem 6's mutant is refuted.
 
     Args:
         min_exp_bits, max_exp_bits: bounds on E.
@@ -137,7 +137,7 @@ def formats(*, min_exp_bits: int = 1, max_exp_bits: int = 11, min_man_bits: int 
 
 
 def rounding_modes(*, deterministic: bool | None = None) -> st.SearchStrategy[str]:
-    """Rounding mode names (FORMATS.md): all, or only deterministic / only stochastic ones."""
+    """Rounding mode names (lpsgd.rounding): all, or only deterministic / only stochastic ones."""
     if deterministic is None:
         return st.sampled_from(ROUNDING_MODES)
     check_bool("deterministic", deterministic)
@@ -424,7 +424,7 @@ def stepsizes(*, L: float, M_G: float = 1.0, min_fraction: float = 2.0 ** -8,
               max_fraction: float = 1.0) -> st.SearchStrategy[float]:
     """Fixed stepsizes mu with mu * L * M_G in [min_fraction, max_fraction] (exactly).
 
-    max_fraction = 1 is the admissibility limit of THEORY.md; it is drawn often because
+    max_fraction = 1 is the admissibility limit of the theorems; it is drawn often because
     the bounds are tightest there.  Fractions above 1 generate inadmissible stepsizes (for
     properties that check the theorems refuse them).
     """
@@ -476,7 +476,7 @@ def shrinkage_levels(*, min_value: float = 2.0 ** -6,
 
 @dataclasses.dataclass(frozen=True)
 class QuadraticSGD:
-    """One SGD-on-a-quadratic instance with every constant of THEORY.md section 4.
+    """One SGD-on-a-quadratic instance with every constant of the exact expectations (lpsgd.reference.expectations).
 
     ``objective`` is a DiagonalQuadratic; ``w1`` the start; ``sigma2`` and ``tau2`` the
     per-coordinate variances of the gradient noise and the quantisation noise (M =

@@ -1,4 +1,4 @@
-"""Exact second-moment recursions (THEORY.md section 4): both layers, floor, rotation."""
+"""Exact second-moment recursions (lpsgd.reference.expectations): both layers, floor, rotation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pin the public surface of API.md: names, keyword names and defaults users script against."""
+"""Pin the documented public surface: names, keyword names and defaults users script against."""
 
 import inspect
 

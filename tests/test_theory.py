@@ -1,6 +1,6 @@
-"""lpsgd.theory: every bound equals its THEORY.md formula, evaluated here independently.
+"""lpsgd.theory: every bound equals its formula (lpsgd.theory's docstrings), evaluated here independently.
 
-The formulas are re-typed below from THEORY.md sections 2, 3 and 5 and evaluated in
+The formulas are re-typed below from the docstrings of lpsgd.theory and evaluated in
 exact rational arithmetic (fractions.Fraction) at the same inputs; a bound must match
 exactly (``Bound.exact``) or, where powers were evaluated in mpmath, within its working
 precision.  The classical statements of Bottou, Curtis and Nocedal (2018) are typed
@@ -77,7 +77,7 @@ def theorem1_args(draw) -> dict:
     return args
 
 
-# -- the formulas, typed from THEORY.md --------------------------------------------------
+# -- the formulas, typed from the statements --------------------------------------------------
 def B_of(a: dict) -> Fraction:
     return F(a["q_max"]) ** 2 * F(a["M"]) + F(a["M_q"])
 
@@ -367,7 +367,7 @@ def test_theorem6_is_its_formula(a, t, d):
 
 
 def sr_constants_from_theory(E: int, m: int) -> tuple[Fraction, Fraction]:
-    """delta = 2^(-2m)/4 and s = 2^(e_min - m), e_min = 1 - (2^(E-1) - 1) (THEORY.md s. 5)."""
+    """delta = 2^(-2m)/4 and s = 2^(e_min - m), e_min = 1 - (2^(E-1) - 1) (lpsgd.theory.formats_bridge)."""
     e_min = 1 - (2 ** (E - 1) - 1)
     return F(1, 4) / F(2) ** (2 * m), F(2) ** (e_min - m)
 
@@ -392,7 +392,7 @@ def test_theorem7_is_theorem1_with_sr_constants(name):
                         gap=gap, k=2)
 
 
-# -- slowdown (THEORY.md section 3) ---------------------------------------------------------
+# -- slowdown (lpsgd.theory.slowdown) ---------------------------------------------------------
 @st.composite
 def slowdown_args(draw) -> dict:
     a = draw(theorem1_args())
@@ -475,7 +475,8 @@ def test_bound_is_a_frozen_hashable_record_with_citation():
                                            q_min=0.5, q_max=1.0, gap=3.0, k=3))
     with pytest.raises(AttributeError):
         b.value = mpmath.mpf(0)
-    assert "THEORY.md" in b.reference and "2508.07142" in b.reference
+    assert "lpsgd.theory.theorem1" in b.reference and "2508.07142" in b.reference
+    assert "THEORY.md" not in b.reference
     assert "Theorem 4.6" in b.reference and "Bottou" in b.reference
     assert "stepsize mu=0.25 <= 1/(L*M_G)=0.25" in b.assumptions
     assert set(b.terms) == {"floor", "rate", "noise_budget", "transient"}
@@ -493,7 +494,7 @@ def test_public_names():
 
 
 # -- the float64 twins (lpsgd.theory.fast) -----------------------------------------------
-FAST_RTOL = 1e-12  # THEORY.md's numpy tolerance; fast.py derives why it suffices here
+FAST_RTOL = 1e-12  # the numpy tolerance; fast.py derives why it suffices here
 
 
 def fast_close(got: np.ndarray, want: list[float]) -> bool:
@@ -571,7 +572,7 @@ def test_sequences_may_be_iterators():
         theory.theorem4(**kw, mus=(m for m in [0.1, 0.3]))
 
 
-# -- the bounds hold on exact expectations (THEORY.md section 4, in Fractions) ----------
+# -- the bounds hold on exact expectations (the exact expectations of lpsgd.reference.expectations, in Fractions) ----------
 @st.composite
 def quadratic_runs(draw) -> dict:
     # Coarse dyadic grids keep the exact rationals (and the test) small and fast.

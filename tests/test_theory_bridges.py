@@ -1,7 +1,7 @@
 """format_shrinkage against a brute-force enumeration of the format's values.
 
 For a format with subnormals, let 0 = v_0 < v_1 < ... < v_n = X_max be its non-negative
-finite values.  THEORY.md section 5 gives rho(x) = Q(x)/x piecewise on [v_i, v_{i+1}]:
+finite values.  the bridge statements (lpsgd.theory.formats_bridge) give rho(x) = Q(x)/x piecewise on [v_i, v_{i+1}]:
 
 * toward zero: rho = v_i / x on [v_i, v_{i+1}), so
   q_lo(t) = min(1, min{v_i / v_{i+1} : v_{i+1} > t}) (approached, not attained), q_hi = 1;
@@ -63,7 +63,7 @@ def test_format_shrinkage_matches_enumeration(fmt, rounding):
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=str)
 def test_toward_zero_normal_range_shrinkage_is_the_theory_constant(fmt):
-    # THEORY.md section 5: in the normal range rho in (2^m / (2^m + 1), 1].
+    # The bridge statements (lpsgd.theory.formats_bridge): in the normal range rho in (2^m / (2^m + 1), 1].
     m = fmt.man_bits
     q_lo, _ = theory.format_shrinkage(fmt, "toward_zero", fmt.n_min)
     assert q_lo == Fraction(2 ** m, 2 ** m + 1)
@@ -83,7 +83,7 @@ def test_format_shrinkage_feeds_theorem6():
                                   "float4_e2m1fn", "bfloat16", "binary16"])
 def test_theorem7_constants_dominate_the_per_component_variance(name):
     # Theorem 7's M' and M_G' rest on Var Q_SR(x) <= delta x^2 + s^2/4 per component, with
-    # delta = 2^(-2m)/4 and s = 2^(e_min - m) (THEORY.md section 5).  Check it against the
+    # delta = 2^(-2m)/4 and s = 2^(e_min - m) (lpsgd.theory.formats_bridge).  Check it against the
     # exact variance bound quantum(x)^2/4 of the shrinkage profile on hard inputs.
     from lpsgd.stress import stress_values
 

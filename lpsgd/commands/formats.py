@@ -7,7 +7,7 @@ import argparse
 HELP = "list the preset formats with E, M, bias, e_min, e_max, N_min, s, X_max, u, kind"
 
 DESCRIPTION = """\
-List every preset format (FORMATS.md) with its constants, all derived from the exponent
+List every preset format with its constants, all derived from the exponent
 bits E, the stored mantissa bits M and the flags:
 
   bias = 2^(E-1) - 1, e_min = 1 - bias, N_min = 2^e_min (smallest normal),
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def rows(hex_floats: bool = False) -> list[tuple[str, ...]]:
-    """The table rows (strings), one per preset, in FORMATS.md order."""
+    """The table rows (strings), one per preset, in the order of lpsgd.formats.PRESETS."""
     from lpsgd.formats import PRESETS
 
     def num(v) -> str:
@@ -64,7 +64,7 @@ _SCALED_COLUMNS = ("scaled", "element", "block", "scale", "rule", "emax_f", "X_f
 
 
 def scaled_rows(hex_floats: bool = False) -> list[tuple[str, ...]]:
-    """The rows of the scaled presets (strings), in FORMATS.md order."""
+    """The rows of the scaled presets (strings), in the order of lpsgd.formats.PRESETS."""
     from lpsgd.scaled import SCALED_PRESETS
 
     out = []

@@ -415,6 +415,8 @@ def test_values_equal_distinguishes_signed_zero_and_matches_nan():
     a = np.array([0.0, -0.0, np.nan, 1.0, np.inf])
     b = np.array([-0.0, -0.0, np.nan, 1.0, np.inf])
     assert sweep_mod.values_equal(a, b).tolist() == [False, True, True, True, True]
+    # the sign of a NaN is part of the result (lpsgd.bitwise's rule)
+    assert not sweep_mod.values_equal(np.array([np.nan]), np.array([-np.nan]))[0]
 
 
 def test_commit_is_unknown_outside_a_git_checkout(tmp_path):

@@ -20,7 +20,8 @@ import numpy as np
 
 __all__ = ["SWEEPS", "SCALE", "CONFORMANCE_VALUES", "conformance", "theorem1_sweep",
            "slowdown_sweep", "floor_sweep", "shrinkage_profile_sweep",
-           "measured_shrinkage_sweep", "bench_sweep", "values_equal"]
+           "measured_shrinkage_sweep", "bench_sweep", "scaled_formats_sweep",
+           "worstcase_sweep", "values_equal"]
 
 #: Multiplier on the sizes of the sweeps per profile.
 SCALE = {"ci": 1.0, "dev": 0.5, "thorough": 4.0}
@@ -52,15 +53,12 @@ def _save(fig: Any, outdir: Path, name: str) -> str:
     return name
 
 
-def _bits64(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
-
-
 def values_equal(got: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """Elementwise "same float64 value": equal bits (so +0 != -0), or both NaN."""
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    return (_bits64(got) == _bits64(want)) | (np.isnan(got) & np.isnan(want))
+    """Elementwise "same quantiser result": lpsgd's one rule, :func:`lpsgd.bitwise.same_values`
+    (equal float64 bits, so +0 != -0; NaN equals NaN of the same sign)."""
+    from lpsgd.bitwise import same_values
+
+    return same_values(got, want)
 
 
 # -- conformance matrix ----------------------------------------------------------------------
@@ -850,6 +848,31 @@ def bench_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
 bench_sweep.title = "Peers: other quantisers checked and timed"
 
 
+def scaled_formats_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """Block-scaled formats (:mod:`lpsgd.report.scaled_sweep`, imported late: it uses the
+    plotting helpers of this module)."""
+    from lpsgd.report.scaled_sweep import scaled_sweep
+
+    return scaled_sweep(profile=profile, seed=seed, outdir=outdir)
+
+
+def worstcase_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
+    """Bound / worst case over the function class (:mod:`lpsgd.report.worstcase_sweep`);
+    skipped when the worst-case extra (PEPit, cvxpy, Clarabel) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("PEPit") is None or importlib.util.find_spec("cvxpy") is None:
+        return {"title": worstcase_sweep.title, "status": "skipped",
+                "note": "the worst-case extra (PEPit, cvxpy, Clarabel) is not installed"}
+    from lpsgd.report.worstcase_sweep import worstcase_sweep as sweep
+
+    return sweep(profile=profile, seed=seed, outdir=outdir)
+
+
+scaled_formats_sweep.title = "Scaled formats: block-scale shrinkage and gradient descent"
+worstcase_sweep.title = "Worst case over the function class: how loose each theorem is"
+
+
 SWEEPS: dict[str, Callable[..., dict[str, Any]]] = {
     "conformance": conformance,
     "theorem1": theorem1_sweep,
@@ -859,4 +882,6 @@ SWEEPS: dict[str, Callable[..., dict[str, Any]]] = {
     "measured_shrinkage": measured_shrinkage_sweep,
     "findings": findings_sweep,
     "bench": bench_sweep,
+    "scaled": scaled_formats_sweep,
+    "worstcase": worstcase_sweep,
 }

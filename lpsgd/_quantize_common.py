@@ -191,7 +191,7 @@ def prepare(x: Any, fmt: Any, rounding: Any, rng: Any, uniforms: Any, saturate: 
     if mode.is_stochastic and u is None:
         u = rng.random(arr.shape)  # one call, C order, before anything else (both paths)
     work = arr.reshape(1) if arr.ndim == 0 else arr
-    xm = np.moveaxis(work.astype(np.float64), ax, -1)
+    xm = np.moveaxis(work.astype(np.float64, copy=False), ax, -1)  # read only: no copy
     um = None if u is None else np.moveaxis(np.asarray(u, np.float64).reshape(work.shape),
                                             ax, -1)
     return Prepared(sf, mode, xm, um, arr.shape, ax, arr.dtype)

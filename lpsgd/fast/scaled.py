@@ -2,20 +2,28 @@
 
 Semantics: :mod:`lpsgd.scaled`.  How it is computed (numpy, whole blocks at once):
 
-* Block maxima ``a_B`` by one reshape (a shorter last block padded with zeros, which
-  change no maximum); NaN propagates through the maximum, so ``a_B`` is NaN or inf
-  exactly for the blocks that become NaN.
-* E8M0 exponents from ``frexp`` (:func:`e8m0_exponents`): ``a_B = m 2^(E+1)`` with
-  ``m`` in ``[1/2, 1)`` exactly, also for float64 subnormals.  ``ceil`` adds one unless
-  ``m = 1/2``; ``rceil`` adds one iff ``m`` exceeds the significand ``X_f / 2^(emax_f+1)``
-  of ``X_f`` (that is ``a_B > X_f 2^(E - emax_f)``), so no logarithm is ever taken.
-* Elements: ``y = x 2^-e`` is an exact scaling unless it falls below 2^-1022 (a block
-  spanning more than a thousand binades); then it is detected (``y 2^e != x``) and those
-  few elements are rounded exactly by this module's own rational rounding
-  (:func:`_round_rational`, integer arithmetic; no code of the reference layer is
-  used).  The others go through :func:`lpsgd.fast.quantize.quantize` on the element
-  grid (``saturate=True`` clamps to ``X_f``; integer elements are clamped to ``127/64``
-  after it), with the uniforms of the elements, and ``Q_f(y) 2^e`` is exact.
+* E8M0 formats go chunk by chunk (:data:`_CHUNK` elements of whole blocks; a shorter
+  last block is padded with zeros, which change no maximum and round to zero), so the
+  extra memory beyond the result is a few chunk buffers.  Block maxima ``a_B`` are
+  maxima of the bits of ``|x|`` (non-negative float64 values order as their bits, and
+  NaN bits lie above those of inf), so a maximum at or above the bits of inf marks
+  exactly the blocks that become NaN.
+* E8M0 exponents come from those bits (:func:`_block_exponents`): ``floor(log2 a_B)`` is
+  the biased exponent minus 1023; ``ceil`` adds one unless the mantissa bits are zero;
+  ``rceil`` adds one iff the significand exceeds that of ``X_f`` (``a_B > X_f
+  2^(e - emax_f)``), so no logarithm is ever taken.  Zero and float64 subnormal maxima
+  lie far below the clamp at -127.  (:func:`e8m0_exponents` is the same from ``frexp``.)
+* Elements: ``y = x 2^-e`` is one multiplication of each block by the float64 ``2^-e``,
+  an exact scaling unless the product falls below 2^-1022, which needs ``e > 0`` and an
+  element more than a thousand binades below the block's maximum.  Only blocks with
+  ``e > 0`` are checked (``y 2^e != x``), and the few elements found are rounded
+  exactly by this module's own rational rounding (:func:`_round_rational`, integer
+  arithmetic; no code of the reference layer is used).  The others go through
+  :func:`lpsgd.fast.quantize.quantize` on the element grid (``saturate=True`` clamps to
+  ``X_f``; integer elements are clamped to ``127/64`` after it), with the uniforms of
+  the elements, and ``Q_f(y) 2^e`` (one multiplication) is exact: every scaled value
+  is a float64 (the element formats a ScaledFormat accepts are limited so).  Signs ride
+  along: every step keeps the sign of ``x``, zeros included.
 * NVFP4 (E4M3 scales): the per-tensor scale is float32 arithmetic itself (a numpy
   float32 division).  The block scales and the element roundings depend on exact
   products and quotients (``a_B S / X_f``, ``|x_i| S / s_B``) that float64 cannot hold;
@@ -50,6 +58,15 @@ _ABS = 2.0 ** -1000
 
 
 _BINARY32 = PRESETS["binary32"]
+
+#: Elements per chunk of the E8M0 path: the work buffers stay in the L2 cache and the
+#: extra memory is a few buffers of this size, whatever the input's size.
+_CHUNK = 1 << 16
+
+_ABS = np.uint64(0x7FFF_FFFF_FFFF_FFFF)
+_INF = np.uint64(0x7FF0_0000_0000_0000)        # the bits of inf; NaN bits are larger
+_MANT = np.uint64((1 << 52) - 1)
+_ONE = np.uint64(0x3FF0_0000_0000_0000)        # the bits of 1.0
 
 
 # --------------------------------------------------------------------------------------
@@ -181,28 +198,110 @@ def _exact_elements(p: Prepared, idx: tuple[np.ndarray, ...], factor: np.ndarray
         out[pos] = -float(g) if neg else float(g)
 
 
+def _block_exponents(amax_bits: np.ndarray, fmt: ScaledFormat) -> np.ndarray:
+    """E8M0 exponents (int64, clamped) from the bits of finite block maxima ``>= 0``.
+
+    A normal ``a_B`` has ``floor(log2 a_B)`` = its biased exponent - 1023 and significand
+    ``1.m`` (``m`` its 52 mantissa bits): ``ceil`` adds one iff ``m != 0``, ``rceil`` iff
+    ``1.m`` exceeds the significand of ``X_f`` (``a_B > X_f 2^(e - emax_f)``).  Zero and
+    float64 subnormal maxima read as ``2^-1023`` or below, far under the clamp ``-127``,
+    which is their exponent under every rule.
+    """
+    big = (amax_bits >> np.uint64(52)).view(np.int64) - (1023 + fmt.emax_f)
+    if fmt.rule == "ceil":
+        big += (amax_bits & _MANT) != 0
+    elif fmt.rule == "rceil":
+        big += (amax_bits & _MANT) > _significand_bits(fmt)
+    return np.clip(big, E8M0_MIN, E8M0_MAX, out=big)
+
+
+def _significand_bits(fmt: ScaledFormat) -> np.uint64:
+    """The 52 mantissa bits of ``X_f`` as a float64 (its significand ``1.m`` is
+    ``X_f / 2^emax_f``, in ``[1, 2)``: ``X_f`` lies in the binade of ``emax_f``)."""
+    return np.float64(float(fmt.x_f)).view(np.uint64) & _MANT
+
+
+def _pow2(e: np.ndarray) -> np.ndarray:
+    """``2^e`` as float64 for int64 ``|e| <= 1022``, from the exponent bits."""
+    return ((e + 1023) << 52).view(np.float64)
+
+
+def _exact_into(r: np.ndarray, pos: np.ndarray, xs: np.ndarray, us: np.ndarray | None,
+                e: np.ndarray, fmt: ScaledFormat, mode: RoundingMode) -> None:
+    """``r[pos] = Q_f(x 2^-e)`` (clamped, signed) for the few elements whose scaled value
+    float64 cannot hold, by the exact rational rounding."""
+    for k in range(pos.size):
+        v = float(xs[k])
+        neg = bool(np.signbit(v))
+        u = None if us is None else float(us[k])
+        y = abs(Fraction(v)) * Fraction(2) ** -int(e[k])
+        g = min(_round_rational(y, neg, fmt.grid, mode, u), fmt.x_f)
+        r[pos[k]] = -float(g) if neg else float(g)
+
+
+def _mx_flat(x: np.ndarray, u: np.ndarray | None, fmt: ScaledFormat,
+             mode: RoundingMode) -> np.ndarray:
+    """The E8M0 quantisation of a flat contiguous ``x`` made of whole blocks, chunk by
+    chunk (see the module docstring); returns a new array."""
+    size = fmt.block_size
+    out = np.empty(x.size)
+    per = max(1, _CHUNK // size)                       # blocks per chunk
+    t = np.empty(min(per * size, x.size), dtype=np.uint64)
+    y = np.empty(t.size)
+    grid, is_int, xf = fmt.grid, fmt.kind == "int", float(fmt.x_f)
+    nblocks = x.size // size
+    for start in range(0, nblocks, per):
+        m = min(per, nblocks - start)
+        lo, hi = start * size, (start + m) * size
+        xb = x[lo:hi].reshape(m, size)
+        tb = t[:hi - lo].reshape(m, size)
+        np.bitwise_and(xb.view(np.uint64), _ABS, out=tb)
+        amax = tb.max(axis=1)                          # |x| orders as its bits; NaN > inf
+        bad = amax >= _INF
+        any_bad = bool(bad.any())
+        e = _block_exponents(np.where(bad, _ONE, amax) if any_bad else amax, fmt)
+        yb = y[:hi - lo].reshape(m, size)
+        np.multiply(xb, _pow2(-e)[:, None], out=yb)  # exact unless below 2^-1022
+        ur = None if u is None else u[lo:hi]
+        r = _element_quantize(y[:hi - lo], grid, mode, uniforms=ur, saturate=True)
+        if is_int:
+            np.copysign(np.minimum(np.abs(r), xf), r, out=r)
+        down = np.flatnonzero(e > 0)                   # only there can x 2^-e lose bits
+        if down.size:
+            back = yb[down] * _pow2(e[down])[:, None]  # exact: a scaling up
+            row, col = np.nonzero(back != xb[down])
+            if row.size:
+                blk = down[row]
+                pos = blk * size + col
+                _exact_into(r, pos, xb[blk, col], None if ur is None else ur[pos],
+                            e[blk], fmt, mode)
+        ob = out[lo:hi].reshape(m, size)
+        np.multiply(r.reshape(m, size), _pow2(e)[:, None], out=ob)  # exact
+        if any_bad:
+            ob[bad] = np.nan
+    return out
+
+
 def _mx(p: Prepared) -> np.ndarray:
-    sf, x = p.fmt, p.x
+    sf, x, u = p.fmt, p.x, p.u
     n, size = x.shape[-1], sf.block_size
-    amax = _blocks(np.abs(x), size)
-    bad = ~np.isfinite(amax)
-    ok = ~bad & (amax != 0)
-    e = np.full(amax.shape, E8M0_MIN, dtype=np.int64)
-    e[ok] = e8m0_exponents(amax[ok], sf)
-    e_el = _spread(e, size, n)
     with np.errstate(invalid="ignore", over="ignore"):
-        y = np.ldexp(x, -e_el)
-        inexact = (np.ldexp(y, e_el) != x) & _spread(ok, size, n)
-    r = _element_quantize(y, sf.grid, p.mode, uniforms=p.u, saturate=True)
-    r = _clamp(r, sf)
-    if inexact.any():  # y underflowed below 2^-1022: the exact route
-        idx = np.nonzero(inexact)
-        _exact_elements(p, idx, [Fraction(2) ** -int(k) for k in e_el[idx]], r)
-    res = np.ldexp(r, e_el)
-    res[_spread(amax == 0, size, n)] = 0.0
-    res = np.copysign(res, x)
-    res[_spread(bad, size, n)] = np.nan
-    return res
+        if n % size == 0:
+            return _mx_flat(x.reshape(-1), None if u is None else u.reshape(-1), sf,
+                            p.mode).reshape(x.shape)
+        # a shorter last block: pad every row with zeros (which change no maximum and
+        # round to zero) to whole blocks, and cut the padding off the result
+        nb = -(-n // size)
+        rows = x.reshape(-1, n)
+        xp = np.zeros((rows.shape[0], nb * size))
+        xp[:, :n] = rows
+        up = None
+        if u is not None:
+            up = np.zeros(xp.shape)
+            up[:, :n] = u.reshape(-1, n)
+            up = up.reshape(-1)
+        res = _mx_flat(xp.reshape(-1), up, sf, p.mode).reshape(xp.shape)
+        return np.ascontiguousarray(res[:, :n]).reshape(x.shape)
 
 
 def _interval(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

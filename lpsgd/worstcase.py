@@ -58,7 +58,7 @@ from contextlib import redirect_stdout
 from typing import Any
 
 from lpsgd._validate import check_int, check_real, show
-from lpsgd.errors import AssumptionError, InvalidArgument
+from lpsgd.errors import InvalidArgument, SolverError
 
 __all__ = ["WorstCase", "SolverError", "WORSTCASE_RTOL", "SOLVER_TOLERANCE", "MAX_STEPS",
            "MAX_LEAVES", "exceeds", "gradient_descent_gap", "adversarial_direction_gap",
@@ -83,13 +83,6 @@ MAX_LEAVES = 16
 _ATTEMPTS = (("CLARABEL", {}), ("CLARABEL", {"max_step_fraction": 0.9}),
              ("CLARABEL", {"max_step_fraction": 0.8}),
              ("SCS", {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 20_000}))
-
-
-class SolverError(AssumptionError):
-    """The SDP solver did not return an optimal, accurate solution: no value is given.
-
-    Its message names the formulation, the solver's status and its accuracy.
-    """
 
 
 @dataclasses.dataclass(frozen=True)

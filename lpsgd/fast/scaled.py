@@ -19,9 +19,11 @@ Semantics: :mod:`lpsgd.scaled`.  How it is computed (numpy, whole blocks at once
   ``e > 0`` are checked (``y 2^e != x``), and the few elements found are rounded
   exactly by this module's own rational rounding (:func:`_round_rational`, integer
   arithmetic; no code of the reference layer is used).  The others go through
-  :func:`lpsgd.fast.quantize.quantize` on the element grid (``saturate=True`` clamps to
-  ``X_f``; integer elements are clamped to ``127/64`` after it), with the uniforms of
-  the elements, and ``Q_f(y) 2^e`` (one multiplication) is exact: every scaled value
+  :func:`lpsgd.fast.quantize.quantize` on the element grid with the uniforms of the
+  elements, after clamping ``y`` to ``[-X_f, X_f]``: saturating, every mode sends a
+  ``|y|`` beyond ``X_f`` to ``X_f``, and since every mode is monotone in the magnitude
+  and ``X_f`` is on the grid, clamping first gives the same (integer elements included,
+  whose ``X_f = 127/64`` lies below the grid's largest value), and ``Q_f(y) 2^e`` (one multiplication) is exact: every scaled value
   is a float64 (the element formats a ScaledFormat accepts are limited so).  Signs ride
   along: every step keeps the sign of ``x``, zeros included.
 * NVFP4 (E4M3 scales): the per-tensor scale is float32 arithmetic itself (a numpy
@@ -61,7 +63,7 @@ _BINARY32 = PRESETS["binary32"]
 
 #: Elements per chunk of the E8M0 path: the work buffers stay in the L2 cache and the
 #: extra memory is a few buffers of this size, whatever the input's size.
-_CHUNK = 1 << 16
+_CHUNK = 1 << 17
 
 _ABS = np.uint64(0x7FFF_FFFF_FFFF_FFFF)
 _INF = np.uint64(0x7FF0_0000_0000_0000)        # the bits of inf; NaN bits are larger
@@ -212,7 +214,8 @@ def _block_exponents(amax_bits: np.ndarray, fmt: ScaledFormat) -> np.ndarray:
         big += (amax_bits & _MANT) != 0
     elif fmt.rule == "rceil":
         big += (amax_bits & _MANT) > _significand_bits(fmt)
-    return np.clip(big, E8M0_MIN, E8M0_MAX, out=big)
+    np.maximum(big, E8M0_MIN, out=big)
+    return np.minimum(big, E8M0_MAX, out=big)
 
 
 def _significand_bits(fmt: ScaledFormat) -> np.uint64:
@@ -247,8 +250,8 @@ def _mx_flat(x: np.ndarray, u: np.ndarray | None, fmt: ScaledFormat,
     out = np.empty(x.size)
     per = max(1, _CHUNK // size)                       # blocks per chunk
     t = np.empty(min(per * size, x.size), dtype=np.uint64)
-    y = np.empty(t.size)
-    grid, is_int, xf = fmt.grid, fmt.kind == "int", float(fmt.x_f)
+    y = t.view(np.float64)                             # |x| bits first, then y in place
+    grid, xf = fmt.grid, float(fmt.x_f)
     nblocks = x.size // size
     for start in range(0, nblocks, per):
         m = min(per, nblocks - start)
@@ -256,25 +259,28 @@ def _mx_flat(x: np.ndarray, u: np.ndarray | None, fmt: ScaledFormat,
         xb = x[lo:hi].reshape(m, size)
         tb = t[:hi - lo].reshape(m, size)
         np.bitwise_and(xb.view(np.uint64), _ABS, out=tb)
-        amax = tb.max(axis=1)                          # |x| orders as its bits; NaN > inf
+        amax = np.maximum.reduce(tb, axis=1)           # |x| orders as its bits; NaN > inf
         bad = amax >= _INF
         any_bad = bool(bad.any())
         e = _block_exponents(np.where(bad, _ONE, amax) if any_bad else amax, fmt)
         yb = y[:hi - lo].reshape(m, size)
         np.multiply(xb, _pow2(-e)[:, None], out=yb)  # exact unless below 2^-1022
         ur = None if u is None else u[lo:hi]
-        r = _element_quantize(y[:hi - lo], grid, mode, uniforms=ur, saturate=True)
-        if is_int:
-            np.copysign(np.minimum(np.abs(r), xf), r, out=r)
         down = np.flatnonzero(e > 0)                   # only there can x 2^-e lose bits
+        row = col = None
         if down.size:
             back = yb[down] * _pow2(e[down])[:, None]  # exact: a scaling up
             row, col = np.nonzero(back != xb[down])
-            if row.size:
-                blk = down[row]
-                pos = blk * size + col
-                _exact_into(r, pos, xb[blk, col], None if ur is None else ur[pos],
-                            e[blk], fmt, mode)
+        # |y| beyond X_f gives X_f in every mode (saturating): clamping first is the same
+        # (every mode is monotone in the magnitude and X_f is on the grid), spares the
+        # element quantiser its overflow route and clamps integer elements to 127/64
+        np.clip(yb, -xf, xf, out=yb)
+        r = _element_quantize(y[:hi - lo], grid, mode, uniforms=ur, saturate=True)
+        if row is not None and row.size:
+            blk = down[row]
+            pos = blk * size + col
+            _exact_into(r, pos, xb[blk, col], None if ur is None else ur[pos], e[blk],
+                        fmt, mode)
         ob = out[lo:hi].reshape(m, size)
         np.multiply(r.reshape(m, size), _pow2(e)[:, None], out=ob)  # exact
         if any_bad:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lpsgd.commands._args import (FORMAT_SPEC_HELP, add_format_option, add_int_option,
-                                  add_seed_option)
+from lpsgd.commands._args import FORMAT_SPEC_HELP, add_int_option, add_seed_option
 
 HELP = "check shrinkage, slowdown and floors of low-precision gradients on real data"
 
@@ -20,7 +19,16 @@ deterministic mode), then check the paper's three findings:
       mantissa/exponent bits fall, and equals 1 within noise for stochastic rounding;
   F2  the slowdown (iterations to eps relative to float64) against the model's
       prediction from the measured q_min (Theorem 1's rate ratio) and 1/q_min;
-  F3  the floor against mantissa bits, and against Theorems 1, 5, 6 and 7.
+  F3  the floor against mantissa bits, and against Theorems 1, 5, 6 and 7 (8 and 9
+      for block-scaled formats).
+
+Scaled formats (--format mxfp8_e4m3, mxfp4_e2m1, their _rceil twins, mxint8, nvfp4, ...)
+quantise each gradient in blocks along its d components; the report then says how much
+underflow block scaling removes (each unscaled format against its scaled twin: e4m3 and
+mxfp8_e4m3, e2m1 and mxfp4_e2m1) and which theorem applies: Theorem 8 to full-gradient
+descent with an MX format, Theorem 9 to stochastic rounding with rule ceil or rceil;
+under the floor rule (block maxima clipped) and for NVFP4 the report names the
+assumption that fails instead.
 
 Where a theorem's assumptions hold exactly (full-gradient descent with deterministic
 rounding: Theorems 5 and 6; stochastic rounding: Theorem 7 with the finite sum's own
@@ -45,6 +53,7 @@ Examples:
   lpsgd findings                                   # breast cancer, 5 formats x 3 modes
   lpsgd findings --problem my_data.csv --loss logistic --format fp8 --format e4m3fn
   lpsgd findings --problem digits --format bf16 --format e2m1 --rounding stochastic
+  lpsgd findings --format e4m3fn --format mxfp8_e4m3 --format e2m1 --format mxfp4_e2m1
   lpsgd findings --problem data.npz --loss least_squares --runs 64 --steps 1000 \\
       --seed 3 --out reports/my-data-seed3
 
@@ -62,9 +71,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", default=None, metavar="{logistic,least_squares}",
                         help="the loss for a data file: logistic (labels 0/1) or "
                              "least_squares")
-    add_format_option(parser, action="append", default=None,
-                      help="gradient format (repeatable; default: bfloat16, binary16, "
-                           "float8_e5m2, float8_e4m3fn, float4_e2m1fn); see Formats below")
+    from lpsgd.commands.quantize import QuantizeFormat
+
+    parser.add_argument("--format", action="append", default=None, metavar="FORMAT",
+                        type=QuantizeFormat(parser.prog),
+                        help="gradient format (repeatable; default: bfloat16, binary16, "
+                             "float8_e5m2, float8_e4m3fn, float4_e2m1fn): an element format "
+                             "(see Formats below) or a scaled preset such as mxfp8_e4m3, "
+                             "mxfp4_e2m1, mxfp4_e2m1_rceil, mxint8 or nvfp4")
     parser.add_argument("--rounding", action="append", default=None, metavar="MODE",
                         help="rounding mode (repeatable; default: nearest_even, toward_zero, "
                              "stochastic)")

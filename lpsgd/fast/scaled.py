@@ -20,12 +20,14 @@ Semantics: :mod:`lpsgd.scaled`.  How it is computed (numpy, whole blocks at once
   exactly by this module's own rational rounding (:func:`_round_rational`, integer
   arithmetic; no code of the reference layer is used).  The others go through
   :func:`lpsgd.fast.quantize.quantize` on the element grid with the uniforms of the
-  elements, after clamping ``y`` to ``[-X_f, X_f]``: saturating, every mode sends a
-  ``|y|`` beyond ``X_f`` to ``X_f``, and since every mode is monotone in the magnitude
-  and ``X_f`` is on the grid, clamping first gives the same (integer elements included,
-  whose ``X_f = 127/64`` lies below the grid's largest value), and ``Q_f(y) 2^e`` (one multiplication) is exact: every scaled value
-  is a float64 (the element formats a ScaledFormat accepts are limited so).  Signs ride
-  along: every step keeps the sign of ``x``, zeros included.
+  elements, after clamping ``y`` to ``[-X_f, X_f]``.  Clamping first changes nothing:
+  the result is ``min(Q(|y|), X_f)`` with the sign of ``y`` (saturating), ``X_f`` is on
+  the grid, and every mode is, for a fixed uniform, monotone in the magnitude, so
+  ``Q(min(|y|, X_f)) = min(Q(|y|), X_f)``; it spares the element quantiser its overflow
+  route and clamps integer elements to ``127/64``, below their grid's largest value.
+  ``Q_f(y) 2^e`` (one multiplication) is exact: every scaled value is a float64 (the
+  element formats a ScaledFormat accepts are limited so).  Signs ride along: every
+  step keeps the sign of ``x``, zeros included.
 * NVFP4 (E4M3 scales): the per-tensor scale is float32 arithmetic itself (a numpy
   float32 division).  The block scales and the element roundings depend on exact
   products and quotients (``a_B S / X_f``, ``|x_i| S / s_B``) that float64 cannot hold;

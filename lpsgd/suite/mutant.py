@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
-__all__ = ["Mutant"]
+import mpmath
+
+__all__ = ["Mutant", "Stand", "exact_fraction", "with_value", "overriding"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,3 +50,51 @@ class Mutant:
     def implementation(self) -> Callable[..., Any]:
         """The wrong implementation, built from :attr:`original`."""
         return self.build(self.original)
+
+
+# -- what the registries build their mutants from -------------------------------------------
+def exact_fraction(value: Any) -> Fraction:
+    """An exact Fraction of a real (float, int, Fraction, mpf)."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, mpmath.mpf):
+        man, exp = mpmath.mpf(value).man_exp
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+    return Fraction(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stand:
+    """A minimal Bound stand-in, for a mutant whose original refused the arguments (or
+    returned something that is not a Bound)."""
+
+    value: Any
+    exact: Fraction
+    theorem: str
+    kind: str = "upper"
+    assumptions: tuple[str, ...] = ()
+    reference: str = "mutant"
+    terms: dict = dataclasses.field(default_factory=dict)
+
+    def __float__(self) -> float:
+        return float(self.exact)
+
+
+def with_value(bound: Any, value: Fraction, theorem: str) -> Any:
+    """A copy of the original Bound with a different value, marked as a mutant; a
+    :class:`Stand` when there is no original Bound (``bound`` None or not a dataclass)."""
+    with mpmath.workprec(256):
+        mp_value = mpmath.mpf(value.numerator) / value.denominator
+    if bound is None or not dataclasses.is_dataclass(bound):
+        return Stand(mp_value, value, f"{theorem} (mutant)")
+    return dataclasses.replace(bound, value=mp_value, exact=value,
+                               theorem=f"{theorem} (mutant)")
+
+
+def overriding(**overrides: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A mutant builder: the original, called with some keyword arguments replaced."""
+    def build(original):
+        def mutant(**kw):
+            return original(**{**kw, **overrides})
+        return mutant
+    return build

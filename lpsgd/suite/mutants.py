@@ -19,9 +19,7 @@ with stepsizes up to twice 2/(q L)).
 
 from __future__ import annotations
 
-import dataclasses
 from fractions import Fraction
-from typing import Any
 
 import mpmath
 
@@ -29,45 +27,15 @@ import lpsgd.reference.expectations as _expectations
 import lpsgd.reference.sgd as _rsgd
 import lpsgd.theory as _theory
 from lpsgd.suite.mutant import Mutant
+from lpsgd.suite.mutant import Stand as _Stand
+from lpsgd.suite.mutant import exact_fraction as _q
+from lpsgd.suite.mutant import overriding as _overriding
+from lpsgd.suite.mutant import with_value as _with_value
 
 __all__ = ["Mutant", "MUTANTS", "THEORY_MUTANTS"]
 
 
 # -- helpers ------------------------------------------------------------------------------
-def _q(value: Any) -> Fraction:
-    """An exact Fraction of a real (float, int, Fraction, mpf)."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, mpmath.mpf):
-        man, exp = mpmath.mpf(value).man_exp
-        return Fraction(int(man)) * Fraction(2) ** int(exp)
-    return Fraction(value)
-
-
-def _with_value(bound: Any, value: Fraction, theorem: str) -> Any:
-    """A copy of the original Bound with a different value (marked as a mutant)."""
-    with mpmath.workprec(256):
-        mp_value = mpmath.mpf(value.numerator) / value.denominator
-    try:
-        return dataclasses.replace(bound, value=mp_value, exact=value,
-                                   theorem=f"{theorem} (mutant)")
-    except TypeError:  # not a dataclass Bound: return a minimal stand-in
-        return _Stand(mp_value, value, f"{theorem} (mutant)")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Stand:
-    value: Any
-    exact: Fraction
-    theorem: str
-    kind: str = "upper"
-    assumptions: tuple[str, ...] = ()
-    reference: str = "mutant"
-
-    def __float__(self) -> float:
-        return float(self.exact)
-
-
 def _theorem1_value(*, L, c, M, M_q, mu, q_min, q_max, gap, k, rate_q=None,
                     floor_q=None) -> Fraction:
     """F_q + r^(k-1) (gap - F_q) with r = 1 - mu c rate_q, F_q = L mu B / (2 c floor_q)."""
@@ -97,15 +65,6 @@ def _theorem1_floor_without_q(original):
         return _with_value(b, _theorem1_value(**{n: kw[n] for n in _T1}, floor_q=1),
                            "theorem1")
     return theorem1
-
-
-def _overriding(**overrides):
-    """A mutant builder: the original, called with some keyword arguments replaced."""
-    def build(original):
-        def mutant(**kw):
-            return original(**{**kw, **overrides})
-        return mutant
-    return build
 
 
 #: The quantisation noise M_q dropped.

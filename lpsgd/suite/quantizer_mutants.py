@@ -40,66 +40,21 @@ import lpsgd.fast as fast
 import lpsgd.findings as findings
 import lpsgd.theory as theory
 from lpsgd.suite.mutant import Mutant
+from lpsgd.suite.mutant import Stand as _Stand
+from lpsgd.suite.mutant import exact_fraction as _q
+from lpsgd.suite.mutant import overriding as _overriding
+from lpsgd.suite.mutant import with_value as _with_value
 
 __all__ = ["MUTANTS"]
 
 
 # -- helpers ------------------------------------------------------------------------------
-# (lpsgd.suite.mutants has the same exact-value helpers; it imports this module to build
-# the merged registry, so they are not imported from there.)
-
-def _q(value: Any) -> Fraction:
-    """An exact Fraction of a real (float, int, Fraction, mpf)."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, mpmath.mpf):
-        man, exp = mpmath.mpf(value).man_exp
-        return Fraction(int(man)) * Fraction(2) ** int(exp)
-    return Fraction(value)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Stand:
-    """A minimal Bound stand-in for a mutant whose original refused the arguments."""
-
-    value: Any
-    exact: Fraction
-    theorem: str
-    kind: str = "upper"
-    assumptions: tuple[str, ...] = ()
-    reference: str = "mutant"
-    terms: dict = dataclasses.field(default_factory=dict)
-
-    def __float__(self) -> float:
-        return float(self.exact)
-
-
-def _with_value(bound: Any, value: Fraction, theorem: str) -> Any:
-    """A copy of the original Bound with a different value (marked as a mutant); a
-    stand-in when there is no original (``bound`` None)."""
-    with mpmath.workprec(256):
-        mp_value = mpmath.mpf(value.numerator) / value.denominator
-    if bound is None:
-        return _Stand(mp_value, value, f"{theorem} (mutant)")
-    return dataclasses.replace(bound, value=mp_value, exact=value,
-                               theorem=f"{theorem} (mutant)")
-
-
 def _theorem1_at_q1(*, L, c, M, mu, gap, k) -> Fraction:
     """Theorem 1's bound at q = 1 without M_q, exactly: F + (1 - mu c)^(k-1) (gap - F),
     F = L mu M / (2 c) (what Theorems 7 and 9 reduce to)."""
     L, c, M, mu, gap = map(_q, (L, c, M, mu, gap))
     floor = L * mu * M / (2 * c)
     return floor + (1 - mu * c) ** (int(k) - 1) * (gap - floor)
-
-
-def _overriding(**overrides: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A mutant builder: the original, called with some keyword arguments replaced."""
-    def build(original):
-        def mutant(**kw):
-            return original(**{**kw, **overrides})
-        return mutant
-    return build
 
 
 def _with_terms(bound: Any, value: Fraction, theorem: str, **terms: Fraction) -> Any:

@@ -378,7 +378,7 @@ def statement_of_mutant(mutant: Any) -> str | None:
     whose properties refute it (None when neither applies).
 
     ``mutant`` is an object with ``target`` (``"module:function"``) and ``properties``
-    (``"test_module::test_function"`` names), as lpsgd's mutant registries give them."""
+    (``"test_module::factory"`` names), as lpsgd's mutant registry gives them."""
     attr = str(getattr(mutant, "target", "")).rsplit(":", 1)[-1].rsplit(".", 1)[-1]
     owners = [s.name for s in STATEMENTS.values() if attr in _function_names(s)]
     if owners:
@@ -391,10 +391,8 @@ def statement_of_mutant(mutant: Any) -> str | None:
 
 
 def _mutant_registry() -> dict[str, Any]:
-    try:
-        from lpsgd.suite.mutants import MUTANTS  # the registry's new home
-    except ImportError:
-        from lpsgd.mutants import MUTANTS
+    from lpsgd.suite.mutants import MUTANTS  # imported late: the registry imports the theory
+
     return dict(MUTANTS)
 
 

@@ -44,6 +44,9 @@ SMALL = ["--runs", "3", "--steps", "8", "--batch", "4", "--no-progress"]
 @pytest.mark.parametrize("args,words", [
     (["--format", "fp9"], ["--format='fp9'", "Did you mean"]),
     (["--format", "fp8"], ["Ambiguous", "float8_e5m2"]),
+    (["--format", "mxfp4"], ["--format='mxfp4'", "scaled preset", "Did you mean 'mxfp4_e2m1'"]),
+    (["--format", "nvfp5"], ["--format='nvfp5'", "Did you mean 'nvfp4'"]),
+    (["--format", "mxfp8_e4m3", "--rounding", "up"], ["no admissible stepsize", "q_hi"]),
     (["--rounding", "nearest"], ["--rounding='nearest'"]),
     (["--rounding", "up"], ["no admissible stepsize", "q_hi"]),
     (["--runs", "1"], ["Expected --runs >= 2 but got --runs=1"]),
@@ -126,3 +129,23 @@ def test_default_configuration_end_to_end(tmp_path, capsys):
     assert by[("float8_e5m2", "toward_zero")]["q_hat"] < by[("binary16", "toward_zero")]["q_hat"]
     assert all(c["status"] in ("holds",) for c in res["checks"]
                if c["name"].startswith(("Theorem 7", "Theorems 5/6")))
+
+
+def test_run_with_scaled_formats(tmp_path, capsys, csv_file):
+    """Scaled presets on the command line: each run, the report names the block scaling
+    and the theorems that apply (Theorem 9 for rceil) or do not (floor)."""
+    out = tmp_path / "rep"
+    rc, stdout, err = _run(["findings", "--problem", csv_file, "--loss", "logistic",
+                            "--format", "e2m1", "--format", "mxfp4_e2m1", "--format",
+                            "mxfp4_e2m1_rceil", "--rounding", "toward_zero", "--rounding",
+                            "stochastic", "--runs", "3", "--steps", "10", "--batch", "8",
+                            "--seed", "2", "--no-progress", "--out", str(out)], capsys)
+    assert rc in (0, 1), err
+    res = json.loads((out / "results.json").read_text())
+    assert res["config"]["formats"] == ["float4_e2m1fn", "mxfp4_e2m1", "mxfp4_e2m1_rceil"]
+    st = {c["name"]: c["status"] for c in res["checks"]}
+    assert st["Theorem 9 mxfp4_e2m1 stochastic"] == "not applicable"
+    assert st["Theorem 9 mxfp4_e2m1_rceil stochastic"] == "holds"
+    assert "block scaling toward_zero float4_e2m1fn -> mxfp4_e2m1" in st
+    md = (out / "report.md").read_text()
+    assert "--format mxfp4_e2m1_rceil" in md and "Block scaling (float4_e2m1fn" in md

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from lpsgd.report.sweeps import _figure, _save, _scaled
+from lpsgd.suite import compare
 
 __all__ = ["scaled_sweep", "RUN_FORMATS", "PROFILE_FORMATS"]
 
@@ -135,7 +136,7 @@ def scaled_sweep(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
                     bounds = [float(theorem8(L=_L, c=_C, d=_D, mu=_MU, t=t, fmt=label,
                                              rounding=mode, gap=gaps[0], k=k).value)
                               for k in ks]
-                    bad = int(np.sum(gaps > np.asarray(bounds) * (1 + 1e-12)))
+                    bad = int(np.sum(compare.exceeds(gaps, bounds)))
                     violations += bad
                     bound_k, r8 = f"{float(b.value):.3g} ({bad} above)", \
                         f"{float(b.terms['rate']):.4f}"

@@ -42,7 +42,7 @@ import numpy as np
 
 import lpsgd.record as record
 
-__all__ = [
+__all__ = ["exceeds", 
     "RTOL", "EXACT", "MP_RTOL", "MP256_RTOL", "BOUND_VALUE_RTOL", "FLOAT64_RTOL", "MC_RTOL",
     "Z", "U64", "MC_FALSE_ALARM", "NONTRIVIAL_MIN_K", "KINDS", "float64_rounding",
     "false_alarm_rate", "assert_upper", "assert_equal", "assert_mc_upper",
@@ -426,6 +426,29 @@ def _elements(actual: Any, desired: Any, k: Any) -> tuple[list[Any], list[Any], 
     return fa, fd, labels
 
 
+def exceeds(observed: Any, bound: Any, *, se: Any = None, z: float = Z,
+            rtol: float = FLOAT64_RTOL) -> np.ndarray:
+    """Elementwise: does an observation exceed its bound under the suite's rule?
+
+    Without ``se`` the rule of :func:`assert_upper` (``observed > bound (1 + rtol)``), with
+    it the rule of :func:`assert_mc_upper` (``observed - z se > bound (1 + rtol)``); NaN on
+    either side counts as exceeding.  It neither records nor raises: the report's sections
+    use it to say whether what they plot respects the bound, with the suite's tolerances.
+    """
+    obs = np.asarray(observed, dtype=np.float64)
+    b = np.asarray([float(_value(v)) for v in np.ravel(np.asarray(bound, dtype=object))],
+                   dtype=np.float64).reshape(np.shape(bound)) if np.ndim(bound) else \
+        np.float64(float(_value(bound)))
+    lower = obs if se is None else obs - z * np.asarray(se, dtype=np.float64)
+    return _exceeds(lower, b, rtol)
+
+
+def _exceeds(lower: Any, bound: Any, rtol: float) -> Any:
+    """The one comparison rule of the float64 kinds (NaN and an infinite lower side fail)."""
+    lower = np.asarray(lower, dtype=np.float64)
+    return (lower > bound * (1 + rtol)) | ~np.isfinite(lower) | np.isnan(bound)
+
+
 def assert_mc_upper(name: str, mean: Any, se: Any, bound: Any, *,
                     context: Mapping[str, Any], z: float = Z, slack: float = 0.0,
                     rtol: float = MC_RTOL, k: Sequence[int] | int | None = None,
@@ -463,7 +486,7 @@ def assert_mc_upper(name: str, mean: Any, se: Any, bound: Any, *,
     for kk, m, s, b, a in zip(ks, means, ses, bounds, arg_list):
         lower = float(m - z * s - slack)
         rows.append((_ratio(lower, float(b)), kk, lower, float(b), a, float(m), float(s)))
-        if lower > b * (1 + rtol) or not math.isfinite(lower) or b != b:
+        if _exceeds(lower, b, rtol):
             bad.append(rows[-1])
     record_rows = [row for row in rows if row[1] is None or row[1] >= 2] \
         if identity_at_1 and len(rows) > 1 else rows

@@ -27,6 +27,7 @@ dropped, a slowdown without q_min).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -36,11 +37,13 @@ from hypothesis import strategies as st
 import lpsgd.data as data
 import lpsgd.fast as fast
 import lpsgd.findings as findings
+import lpsgd.scaled_strategies as sst
 import lpsgd.strategies as lst
 import lpsgd.theory as theory
 from lpsgd.fast import sgd
 from lpsgd.formats import PRESETS
 from lpsgd.objectives import Minibatch
+from lpsgd.scaled import SCALED_PRESETS
 from lpsgd.suite import compare
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -213,3 +216,57 @@ def findings_slowdown_exact_model(*, solve=data.solve,
 
 
 test_findings_slowdown_exact_model = findings_slowdown_exact_model()
+
+
+_Q_HI_MODES = ("toward_zero", "nearest_even", "nearest_away", "nearest_zero")
+
+
+def findings_scaled_q_hi_bounds_the_ratio(*, q_hi=findings.deterministic_q_hi,
+                                          quantize=fast.quantize):
+    @settings(max_examples=_EXAMPLES)
+    @example((SCALED_PRESETS["nvfp4"], (np.array([6.0, 0.26, 1.0, -0.3]), -1)),
+             "nearest_even")
+    @example((SCALED_PRESETS["mxfp4_e2m1"], (np.array([7.9, 0.26, -0.49, 3e-300]), -1)),
+             "nearest_away")
+    @given(sst.scaled_formats(scale=None).flatmap(
+        lambda f: st.tuples(st.just(f), sst.hard_block_arrays(f))),
+        st.sampled_from(_Q_HI_MODES))
+    def test_findings_scaled_q_hi_bounds_the_ratio(fmt_x, mode):
+        """The stepsize constant of a deterministic scaled format bounds every component's
+        ratio: 0 <= Q(y)_i / y_i <= q_hi (findings.deterministic_q_hi), exactly (Fractions),
+        for MX and NVFP4 (whose block and tensor scales only rescale the element's
+        rounding, and whose final float64 rounding is monotone), on blocks that hit the
+        hard cases (clipping, ties, subnormal scales, zero blocks)."""
+        fmt, (x, axis) = fmt_x
+        q = np.asarray(quantize(x, fmt, mode, axis=axis), dtype=np.float64)
+        bound = q_hi(fmt, mode)
+        ok = np.isfinite(x) & np.isfinite(q) & (x != 0)
+        worst, at = Fraction(0), None
+        for xi, qi in zip(x[ok].tolist(), q[ok].tolist()):
+            r = Fraction(qi) / Fraction(xi)
+            if r < 0 or r > worst:
+                worst, at = (r, xi) if r >= 0 else (Fraction(-1), xi)
+                if r < 0:
+                    break
+        note(f"{fmt.label} {mode} q_hi={bound} worst ratio {worst} at {at!r}")
+        compare.assert_upper(
+            "test_findings_scaled_q_hi_bounds_the_ratio",
+            [(1, worst, Fraction(bound)), (2, -worst, Fraction(0))], rtol=compare.EXACT,
+            context={"fmt": fmt.label, "mode": mode, "at": at},
+            claim="test_findings_scaled_q_hi_bounds_the_ratio: k=1 Q(y)_i/y_i <= q_hi, "
+                  "k=2 Q(y)_i/y_i >= 0")
+    return test_findings_scaled_q_hi_bounds_the_ratio
+
+
+test_findings_scaled_q_hi_bounds_the_ratio = findings_scaled_q_hi_bounds_the_ratio()
+
+
+def test_scaled_q_hi_property_refutes_q_hi_of_one():
+    """The property fails for a q_hi that forgets the element's rounding up (1 for round
+    to nearest): the explicit example's 0.26, scaled, rounds up to the smallest E2M1
+    subnormal 0.5 (ratio 0.5/0.26, near 2)."""
+    import pytest
+
+    wrong = findings_scaled_q_hi_bounds_the_ratio(q_hi=lambda fmt, mode: 1)
+    with pytest.raises(AssertionError):
+        wrong()

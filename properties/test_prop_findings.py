@@ -17,6 +17,13 @@ built through :mod:`lpsgd.data`, so F* is solved afresh for every example:
   along the eigenvector of the smallest eigenvalue c: the gap then decays exactly as
   (1 - mu q c)^(2(k-1)).
 
+* Theorem 8 (full-gradient descent with a deterministic MX block quantiser): the gap stays
+  below the least of Theorem 8's bounds over thresholds t at every k; refuted for a block
+  quantiser that forgets the scale (``test_theorem8_property_refutes_...``).
+* The stepsize constant q_hi of a deterministic scaled format (MX and NVFP4, the element's
+  q_hi) bounds every component's ratio Q(y)_i / y_i exactly, on blocks that hit the hard
+  cases; refuted for a q_hi of 1 under round to nearest.
+
 Each property is a factory of the implementations it uses (``solve`` of lpsgd.data,
 ``quantize``, ``sampling_constants`` and ``predicted_slowdown`` of lpsgd.findings), lpsgd's by
 default (``test_x = x()``); each has a mutant of its own in
@@ -269,4 +276,54 @@ def test_scaled_q_hi_property_refutes_q_hi_of_one():
 
     wrong = findings_scaled_q_hi_bounds_the_ratio(q_hi=lambda fmt, mode: 1)
     with pytest.raises(AssertionError):
+        wrong()
+
+
+_MX = [n for n, f in SCALED_PRESETS.items() if f.scale == "e8m0"]
+
+
+def findings_full_gradient_theorem8(*, solve=data.solve, quantize=fast.quantize):
+    @settings(max_examples=_EXAMPLES)
+    @example(("breast_cancer", 120, 6, 1.0, 0), "mxfp4_e2m1", "toward_zero", 150)
+    @example(("diabetes", 150, 8, 1.0, 0), "mxfp8_e4m3_rceil", "nearest_even", 100)
+    @given(_problems, st.sampled_from(_MX), st.sampled_from(_GD_MODES), st.integers(10, 150))
+    def test_findings_full_gradient_theorem8(spec, fmt_name, mode, K):
+        """Full-gradient descent with a deterministic MX block quantiser on real data stays
+        below the least of Theorem 8's bounds over thresholds t
+        (findings.full_gradient_bound) at every k, up to the float64 evaluation of F; mu
+        from the element's q_hi (findings.deterministic_q_hi)."""
+        p = _slice(*spec, solve=solve)
+        fmt = SCALED_PRESETS[fmt_name]
+        mu = (1 - 4 * _EPS) / (p.L * float(findings.deterministic_q_hi(fmt, mode)))
+        g = findings._full_gradient(p, fmt, mode, mu, K, quantizer=quantize)
+        note(f"{p.name} reg={p.reg} {fmt_name} {mode} K={K} mu={mu!r} bound: {g.which}; "
+             f"final gap {g.final_gap!r} bound {g.bound[-1]!r}")
+        assert g.theorem == "Theorem 8" and np.isfinite(g.bound[-1]), g.which
+        compare.assert_upper(
+            "test_findings_full_gradient_theorem8",
+            [(k, float(g.gaps[k - 1]), float(g.bound[k - 1] + g.tol))
+             for k in range(1, len(g.gaps) + 1)],
+            rtol=compare.EXACT, identity_at_1=True,
+            context={"problem": p.name, "fmt": fmt_name, "mode": mode, "K": K, "reg": p.reg,
+                     "which": g.which, "tol": g.tol},
+            claim="test_findings_full_gradient_theorem8: F(w_k) - F* <= least of Theorem 8's "
+                  "bounds + tol")
+    return test_findings_full_gradient_theorem8
+
+
+test_findings_full_gradient_theorem8 = findings_full_gradient_theorem8()
+
+
+def _scale_forgotten(x, fmt, rounding, **kwargs):
+    """A wrong block quantiser: the element format without the block scale."""
+    return fast.quantize(x, fmt.element, rounding, saturate=True)
+
+
+def test_theorem8_property_refutes_a_quantiser_without_block_scale():
+    """Without the block scale E2M1 truncation flushes the gradients to 0 and descent
+    stalls above Theorem 8's bound (the explicit example's first case)."""
+    import pytest
+
+    wrong = findings_full_gradient_theorem8(quantize=_scale_forgotten)
+    with pytest.raises(AssertionError, match="test_findings_full_gradient_theorem8"):
         wrong()

@@ -994,11 +994,23 @@ def _checks(r: FindingsResult) -> list[Check]:
         for a, b in _ordered_pairs(cfg.formats):
             ca, cb = r.get(a.label, mode), r.get(b.label, mode)
             m, s, status = _positive_difference(cb.floor_runs - ca.floor_runs, z)
+            note = ("paired over runs" if mode != "stochastic" else
+                    "runs differ in their rounding draws (not paired)")
+            if isinstance(a, ScaledFormat) and not rounding_mode(mode).is_stochastic:
+                # Decided before looking at the data: with a deterministic mode, the
+                # precision floor of a block-scaled format (Theorem 8's, of order
+                # 4^-127) is negligible for both, so the model does not predict this
+                # order; the floor is the minibatch noise, which a smaller q^ damps like
+                # a smaller stepsize (Theorem 1's floor from measured constants).
+                note = (f"observed {status}; compared, not checked: Theorem 8's precision "
+                        f"floor is negligible for both, the floor is the minibatch noise, "
+                        f"and shrinkage acts as a smaller stepsize (Theorem 1 floors from "
+                        f"measured constants: {_fmt_num(ca.thm1_floor)} for {a.label}, "
+                        f"{_fmt_num(cb.thm1_floor)} for {b.label})")
+                status = "compared"
             out.append(Check("F3", f"floor order {mode} {a.label} < {b.label}",
                              f"fewer bits, higher floor: floor({b.label}) > floor({a.label})",
-                             status, {"difference": m, "se": s}, "> 0",
-                             "paired over runs" if mode != "stochastic" else
-                             "runs differ in their rounding draws (not paired)", fa))
+                             status, {"difference": m, "se": s}, "> 0", note, fa))
     for cr in r.configs:
         if cr.mode == "stochastic":
             status = ("holds" if cr.thm7_holds else "violated" if cr.thm7_holds is False
@@ -1170,6 +1182,14 @@ def _discussion(r: FindingsResult) -> list[str]:
                    + (f" Here d = {r.problem.d} <= {b.block_size}: each gradient is one "
                       f"block, so the block scale acts as a per-tensor scale."
                       if r.problem.d <= b.block_size else ""))
+    sc_tz = [c for c in det if c.kind != "unscaled" and c.mode == "toward_zero"]
+    if sc_tz:
+        out.append("- Block-scaled truncation still shrinks (q^ = " + ", ".join(
+            f"{c.fmt} {c.q_hat:.4f}" for c in sc_tz) + "), but with almost no underflow its "
+            "precision floor (Theorem 8's) is negligible: the floor is the minibatch noise, "
+            "which the shrinkage damps like a smaller stepsize (floors " + ", ".join(
+                f"{c.fmt} {c.floor:.3g}" for c in sc_tz) + f"; float64 "
+            f"{r.baseline.floor:.3g}), so fewer element bits need not raise it.")
     if sr:
         out.append("- Stochastic rounding does not shrink (q^ = " + ", ".join(
             f"{c.fmt} {c.q_hat:.4f}" for c in sr) + "); it raises the floor instead, most "

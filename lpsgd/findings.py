@@ -997,11 +997,11 @@ def _checks(r: FindingsResult) -> list[Check]:
             note = ("paired over runs" if mode != "stochastic" else
                     "runs differ in their rounding draws (not paired)")
             if isinstance(a, ScaledFormat) and not rounding_mode(mode).is_stochastic:
-                # Decided before looking at the data: with a deterministic mode, the
-                # precision floor of a block-scaled format (Theorem 8's, of order
-                # 4^-127) is negligible for both, so the model does not predict this
-                # order; the floor is the minibatch noise, which a smaller q^ damps like
-                # a smaller stepsize (Theorem 1's floor from measured constants).
+                # With a deterministic mode the precision floor of a block-scaled format
+                # (Theorem 8's, of order 4^-127) is negligible for both, so the model does
+                # not predict this order; the floor is the minibatch noise, which a
+                # smaller q^ damps like a smaller stepsize (Theorem 1's floor from the
+                # measured constants falls with q^ too).
                 note = (f"observed {status}; compared, not checked: Theorem 8's precision "
                         f"floor is negligible for both, the floor is the minibatch noise, "
                         f"and shrinkage acts as a smaller stepsize (Theorem 1 floors from "

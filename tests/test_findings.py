@@ -236,6 +236,14 @@ def test_block_scaling_removes_most_underflow(scaled_result):
     assert "each gradient is one block" in md          # d = 31 <= 32
 
 
+def test_scaled_report_and_plots(scaled_result, tmp_path):
+    paths = findings.write_report(scaled_result, tmp_path)
+    assert all(p.stat().st_size > 1000 for p in paths if p.suffix == ".png")
+    d = json.loads((tmp_path / "results.json").read_text())
+    assert d["config"]["formats"] == ["float4_e2m1fn", "mxfp4_e2m1_rceil"]
+    assert "e8m0 rceil, blocks of 32" in (tmp_path / "report.html").read_text()
+
+
 def test_floor_and_nvfp4_theorems_not_applicable(small):
     cfg = findings.FindingsConfig(problem=small, formats=("mxfp4_e2m1", "nvfp4"),
                                   roundings=("toward_zero", "stochastic"), runs=4, steps=12,

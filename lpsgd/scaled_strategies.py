@@ -133,7 +133,10 @@ def _block(draw: Any, fmt: ScaledFormat, length: int) -> list[float]:
             v = float(fmt.grid.subnormal_spacing) * s * draw(st.sampled_from([0.25, 0.5, 1,
                                                                                1.5, 3]))
         elif pick == 6:
-            v = draw(st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf, 0.0, a]))
+            v = draw(st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf, 0.0, a,
+                                      # float64 subnormals and near-subnormals: scaled by
+                                      # 2^-e with e > 0 they lose bits (the exact route)
+                                      5e-324, 2.5e-310, math.ldexp(1 + 2 ** -52, -960)]))
         else:
             v = a * draw(st.floats(0.0, 1.0))
         if math.isfinite(v) and draw(st.booleans()):
@@ -185,7 +188,8 @@ def hard_cases() -> list[tuple[ScaledFormat, np.ndarray, int]]:
     Block maxima: ``X_f 2^k`` and one ulp either side, powers of two and one ulp either
     side (float64, and float32's ``512 (1 - 2^-24)``, the float log2 trap), the clipping
     values (E4M3 480 and 500, E2M1 7, E2M3 7.9, E3M2 30, E5M2 61440), maxima near the
-    E8M0 clamps and float64/float32 subnormals; blocks of zeros and of -0, +-inf and NaN at
+    E8M0 clamps and float64/float32 subnormals, huge maxima beside float64 subnormals;
+    blocks of zeros and of -0, +-inf and NaN at
     the maximum's position and elsewhere; lengths 1, 31, 33 and 40; the axis first.
     """
     out: list[tuple[ScaledFormat, np.ndarray, int]] = []
@@ -207,6 +211,11 @@ def hard_cases() -> list[tuple[ScaledFormat, np.ndarray, int]]:
             e = math.frexp(a)[1] - 1 - em
             tie = float(fmt.grid.subnormal_spacing) * 1.5 * math.ldexp(1.0, e)
             out.append((fmt, np.array([a, -tie, a / 3, -0.0, tie / 8]), -1))
+        # a huge maximum beside float64 subnormals: x 2^-e (e > 0) loses bits there, so
+        # the fast path must round those elements exactly
+        for a in (math.ldexp(1.0, 1000), 1e308, math.ldexp(1.5, 1023)):
+            out.append((fmt, np.array([a, 5e-324, -2.5e-310, math.ldexp(1 + 2 ** -52, -960),
+                                       -math.ldexp(1.5, -1000), 0.0]), -1))
         size = fmt.block_size
         base = np.linspace(-3.0, 5.0, 40)
         for n in (1, 31, 33, 40):

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from lpsgd.formats import PRESETS, Format
 from lpsgd.scaled import SCALED_PRESETS, ScaledFormat
 
-__all__ = ["scaled_formats", "hard_block_arrays", "HARD_MAXIMA", "uniform_arrays"]
+__all__ = ["scaled_formats", "hard_block_arrays", "HARD_MAXIMA", "uniform_arrays",
+           "hard_cases", "wide_block_cases"]
 
 _ELEMENTS = ("float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn",
              "float4_e2m1fn", "float8_e4m3", "binary16")
@@ -188,8 +189,7 @@ def hard_cases() -> list[tuple[ScaledFormat, np.ndarray, int]]:
     Block maxima: ``X_f 2^k`` and one ulp either side, powers of two and one ulp either
     side (float64, and float32's ``512 (1 - 2^-24)``, the float log2 trap), the clipping
     values (E4M3 480 and 500, E2M1 7, E2M3 7.9, E3M2 30, E5M2 61440), maxima near the
-    E8M0 clamps and float64/float32 subnormals, huge maxima beside float64 subnormals;
-    blocks of zeros and of -0, +-inf and NaN at
+    E8M0 clamps and float64/float32 subnormals; blocks of zeros and of -0, +-inf and NaN at
     the maximum's position and elsewhere; lengths 1, 31, 33 and 40; the axis first.
     """
     out: list[tuple[ScaledFormat, np.ndarray, int]] = []
@@ -211,11 +211,6 @@ def hard_cases() -> list[tuple[ScaledFormat, np.ndarray, int]]:
             e = math.frexp(a)[1] - 1 - em
             tie = float(fmt.grid.subnormal_spacing) * 1.5 * math.ldexp(1.0, e)
             out.append((fmt, np.array([a, -tie, a / 3, -0.0, tie / 8]), -1))
-        # a huge maximum beside float64 subnormals: x 2^-e (e > 0) loses bits there, so
-        # the fast path must round those elements exactly
-        for a in (math.ldexp(1.0, 1000), 1e308, math.ldexp(1.5, 1023)):
-            out.append((fmt, np.array([a, 5e-324, -2.5e-310, math.ldexp(1 + 2 ** -52, -960),
-                                       -math.ldexp(1.5, -1000), 0.0]), -1))
         size = fmt.block_size
         base = np.linspace(-3.0, 5.0, 40)
         for n in (1, 31, 33, 40):
@@ -250,4 +245,19 @@ def hard_cases() -> list[tuple[ScaledFormat, np.ndarray, int]]:
     out.append((nv, np.zeros(16), -1))
     out.append((nv, np.array([np.inf] + [1.0] * 15 + [6.0] * 16), -1))
     out.append((nv, np.array([1.0, 0.5, 0.25, -0.75] * 4 + [3.0] * 16), -1))
+    return out
+
+
+def wide_block_cases() -> list[tuple[ScaledFormat, np.ndarray, int]]:
+    """Blocks that span a thousand binades: a huge maximum (2^1000, 1e308, 1.5 2^1023)
+    beside float64 subnormals and near-subnormals, for every MX preset.  Scaled by 2^-e
+    with e > 0 those small elements lose bits in float64, so a fast block quantiser must
+    round them exactly (a peer computing in float64 rounds them twice)."""
+    out: list[tuple[ScaledFormat, np.ndarray, int]] = []
+    for fmt in SCALED_PRESETS.values():
+        if fmt.scale != "e8m0":
+            continue
+        for a in (math.ldexp(1.0, 1000), 1e308, math.ldexp(1.5, 1023)):
+            out.append((fmt, np.array([a, 5e-324, -2.5e-310, math.ldexp(1 + 2 ** -52, -960),
+                                       -math.ldexp(1.5, -1000), 0.0]), -1))
     return out

@@ -15,9 +15,9 @@ from lpsgd import fast, reference
 from lpsgd.bitwise import count_mismatches
 from lpsgd.rounding import ROUNDING_MODES, RoundingMode
 from lpsgd.scaled import SCALED_PRESETS, ScaledFormat
-from lpsgd.scaled_strategies import hard_cases
+from lpsgd.scaled_strategies import hard_cases, wide_block_cases
 
-_CASES = hard_cases()
+_CASES = hard_cases() + wide_block_cases()  # the wide blocks reach the exact route
 
 
 def _compare(fmt, x, axis, mode, u=None) -> int:

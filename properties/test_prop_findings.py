@@ -17,13 +17,6 @@ built through :mod:`lpsgd.data`, so F* is solved afresh for every example:
   along the eigenvector of the smallest eigenvalue c: the gap then decays exactly as
   (1 - mu q c)^(2(k-1)).
 
-* Theorem 8 (full-gradient descent with a deterministic MX block quantiser): the gap stays
-  below the least of Theorem 8's bounds over thresholds t at every k; refuted for a block
-  quantiser that forgets the scale (``test_theorem8_property_refutes_...``).
-* The stepsize constant q_hi of a deterministic scaled format (MX and NVFP4, the element's
-  q_hi) bounds every component's ratio Q(y)_i / y_i exactly, on blocks that hit the hard
-  cases; refuted for a q_hi of 1 under round to nearest.
-
 Each property is a factory of the implementations it uses (``solve`` of lpsgd.data,
 ``quantize``, ``sampling_constants`` and ``predicted_slowdown`` of lpsgd.findings), lpsgd's by
 default (``test_x = x()``); each has a mutant of its own in
@@ -34,7 +27,6 @@ dropped, a slowdown without q_min).
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -44,13 +36,11 @@ from hypothesis import strategies as st
 import lpsgd.data as data
 import lpsgd.fast as fast
 import lpsgd.findings as findings
-import lpsgd.scaled_strategies as sst
 import lpsgd.strategies as lst
 import lpsgd.theory as theory
 from lpsgd.fast import sgd
 from lpsgd.formats import PRESETS
 from lpsgd.objectives import Minibatch
-from lpsgd.scaled import SCALED_PRESETS
 from lpsgd.suite import compare
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -223,107 +213,3 @@ def findings_slowdown_exact_model(*, solve=data.solve,
 
 
 test_findings_slowdown_exact_model = findings_slowdown_exact_model()
-
-
-_Q_HI_MODES = ("toward_zero", "nearest_even", "nearest_away", "nearest_zero")
-
-
-def findings_scaled_q_hi_bounds_the_ratio(*, q_hi=findings.deterministic_q_hi,
-                                          quantize=fast.quantize):
-    @settings(max_examples=_EXAMPLES)
-    @example((SCALED_PRESETS["nvfp4"], (np.array([6.0, 0.26, 1.0, -0.3]), -1)),
-             "nearest_even")
-    @example((SCALED_PRESETS["mxfp4_e2m1"], (np.array([7.9, 0.26, -0.49, 3e-300]), -1)),
-             "nearest_away")
-    @given(sst.scaled_formats(scale=None).flatmap(
-        lambda f: st.tuples(st.just(f), sst.hard_block_arrays(f))),
-        st.sampled_from(_Q_HI_MODES))
-    def test_findings_scaled_q_hi_bounds_the_ratio(fmt_x, mode):
-        """The stepsize constant of a deterministic scaled format bounds every component's
-        ratio: 0 <= Q(y)_i / y_i <= q_hi (findings.deterministic_q_hi), exactly (Fractions),
-        for MX and NVFP4 (whose block and tensor scales only rescale the element's
-        rounding, and whose final float64 rounding is monotone), on blocks that hit the
-        hard cases (clipping, ties, subnormal scales, zero blocks)."""
-        fmt, (x, axis) = fmt_x
-        q = np.asarray(quantize(x, fmt, mode, axis=axis), dtype=np.float64)
-        bound = q_hi(fmt, mode)
-        ok = np.isfinite(x) & np.isfinite(q) & (x != 0)
-        worst, at = Fraction(0), None
-        for xi, qi in zip(x[ok].tolist(), q[ok].tolist()):
-            r = Fraction(qi) / Fraction(xi)
-            if r < 0 or r > worst:
-                worst, at = (r, xi) if r >= 0 else (Fraction(-1), xi)
-                if r < 0:
-                    break
-        note(f"{fmt.label} {mode} q_hi={bound} worst ratio {worst} at {at!r}")
-        compare.assert_upper(
-            "test_findings_scaled_q_hi_bounds_the_ratio",
-            [(1, worst, Fraction(bound)), (2, -worst, Fraction(0))], rtol=compare.EXACT,
-            context={"fmt": fmt.label, "mode": mode, "at": at},
-            claim="test_findings_scaled_q_hi_bounds_the_ratio: k=1 Q(y)_i/y_i <= q_hi, "
-                  "k=2 Q(y)_i/y_i >= 0")
-    return test_findings_scaled_q_hi_bounds_the_ratio
-
-
-test_findings_scaled_q_hi_bounds_the_ratio = findings_scaled_q_hi_bounds_the_ratio()
-
-
-def test_scaled_q_hi_property_refutes_q_hi_of_one():
-    """The property fails for a q_hi that forgets the element's rounding up (1 for round
-    to nearest): the explicit example's 0.26, scaled, rounds up to the smallest E2M1
-    subnormal 0.5 (ratio 0.5/0.26, near 2)."""
-    import pytest
-
-    wrong = findings_scaled_q_hi_bounds_the_ratio(q_hi=lambda fmt, mode: 1)
-    with pytest.raises(AssertionError):
-        wrong()
-
-
-_MX = [n for n, f in SCALED_PRESETS.items() if f.scale == "e8m0"]
-
-
-def findings_full_gradient_theorem8(*, solve=data.solve, quantize=fast.quantize):
-    @settings(max_examples=_EXAMPLES)
-    @example(("breast_cancer", 120, 6, 1.0, 0), "mxfp4_e2m1", "toward_zero", 150)
-    @example(("diabetes", 150, 8, 1.0, 0), "mxfp8_e4m3_rceil", "nearest_even", 100)
-    @given(_problems, st.sampled_from(_MX), st.sampled_from(_GD_MODES), st.integers(10, 150))
-    def test_findings_full_gradient_theorem8(spec, fmt_name, mode, K):
-        """Full-gradient descent with a deterministic MX block quantiser on real data stays
-        below the least of Theorem 8's bounds over thresholds t
-        (findings.full_gradient_bound) at every k, up to the float64 evaluation of F; mu
-        from the element's q_hi (findings.deterministic_q_hi)."""
-        p = _slice(*spec, solve=solve)
-        fmt = SCALED_PRESETS[fmt_name]
-        mu = (1 - 4 * _EPS) / (p.L * float(findings.deterministic_q_hi(fmt, mode)))
-        g = findings._full_gradient(p, fmt, mode, mu, K, quantizer=quantize)
-        note(f"{p.name} reg={p.reg} {fmt_name} {mode} K={K} mu={mu!r} bound: {g.which}; "
-             f"final gap {g.final_gap!r} bound {g.bound[-1]!r}")
-        assert g.theorem == "Theorem 8" and np.isfinite(g.bound[-1]), g.which
-        compare.assert_upper(
-            "test_findings_full_gradient_theorem8",
-            [(k, float(g.gaps[k - 1]), float(g.bound[k - 1] + g.tol))
-             for k in range(1, len(g.gaps) + 1)],
-            rtol=compare.EXACT, identity_at_1=True,
-            context={"problem": p.name, "fmt": fmt_name, "mode": mode, "K": K, "reg": p.reg,
-                     "which": g.which, "tol": g.tol},
-            claim="test_findings_full_gradient_theorem8: F(w_k) - F* <= least of Theorem 8's "
-                  "bounds + tol")
-    return test_findings_full_gradient_theorem8
-
-
-test_findings_full_gradient_theorem8 = findings_full_gradient_theorem8()
-
-
-def _scale_forgotten(x, fmt, rounding, **kwargs):
-    """A wrong block quantiser: the element format without the block scale."""
-    return fast.quantize(x, fmt.element, rounding, saturate=True)
-
-
-def test_theorem8_property_refutes_a_quantiser_without_block_scale():
-    """Without the block scale E2M1 truncation flushes the gradients to 0 and descent
-    stalls above Theorem 8's bound (the explicit example's first case)."""
-    import pytest
-
-    wrong = findings_full_gradient_theorem8(quantize=_scale_forgotten)
-    with pytest.raises(AssertionError, match="test_findings_full_gradient_theorem8"):
-        wrong()

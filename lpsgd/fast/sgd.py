@@ -154,11 +154,29 @@ def quantize(fmt: Format | str, rounding: str = "nearest_even", *,
     mode = rounding_mode(rounding)
     saturate = check_bool("saturate", saturate)
     q, name = quantizer, mode.value
+    # A per-tensor scale (NVFP4) belongs to one run's gradient: the R runs of a batch are
+    # quantised one row at a time, never under one scale taken over all of them.
+    per_run = is_scaled(f) and f.scale == "e4m3"
 
     def init(steps: int) -> Update:
         if mode.is_stochastic:
-            return lambda u, k, rng: q(u, f, name, rng=rng, saturate=saturate)
-        return lambda u, k, rng: q(u, f, name, saturate=saturate)
+            def update(u, k, rng):
+                return q(u, f, name, rng=rng, saturate=saturate)
+        else:
+            def update(u, k, rng):
+                return q(u, f, name, saturate=saturate)
+        if not per_run:
+            return update
+
+        def update_rows(u, k, rng):
+            u = np.asarray(u)
+            if u.ndim < 2:
+                return update(u, k, rng)
+            out = np.empty(u.shape, dtype=np.float64)
+            for i in range(u.shape[0]):
+                out[i] = update(u[i], k, rng)
+            return out
+        return update_rows
 
     label = "" if quantizer is _quantize else f", quantizer={callable_name(quantizer)}"
     return Transform(f"quantize({f.name or f!r}, {mode.value!r}{label})", init)

@@ -16,6 +16,8 @@ def format_ratio(r: float | None, infinite: bool = False) -> str:
         return "inf"
     if r is None:
         return "-"
+    if r < 0:  # the observed side is below zero (e.g. a mean minus z se): no share of the bound
+        return "< 0"
     return f"{r:.6g}"
 
 

@@ -247,7 +247,8 @@ def versions() -> dict[str, str]:
 
     out = {"python": platform.python_version()}
     for dist in ("lpsgd", "numpy", "mpmath", "hypothesis", "pytest", "matplotlib", "tqdm",
-                 "ml_dtypes", "pychop"):
+                 "ml_dtypes", "pychop", "gfloat", "torchao", "scikit-learn", "pepit", "cvxpy",
+                 "clarabel"):
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:

@@ -86,3 +86,27 @@ def test_bench_sweep_skips_without_peers(tmp_path, monkeypatch):
     monkeypatch.setattr(peers, "peer_status", none_installed)
     result = sweep_mod.bench_sweep(profile="dev", seed=0, outdir=tmp_path)
     assert result["status"] == "skipped" and "not installed (test)" in result["note"]
+
+
+def test_conformance_has_scaled_rows_that_can_fail(tmp_path, monkeypatch):
+    """Every scaled preset has a row; a block quantiser that ignores ties after scaling
+    (nearest_even resolved away from zero) is counted in the mxfp4 row."""
+    from lpsgd import fast
+    from lpsgd.scaled import SCALED_PRESETS
+
+    monkeypatch.setitem(sweep_mod.CONFORMANCE_VALUES, "dev", 16)
+    real = fast.quantize
+
+    def ties_away_in_blocks(x, fmt, rounding="nearest_even", **kw):
+        if getattr(fmt, "name", None) == "mxfp4_e2m1" and rounding == "nearest_even":
+            rounding = "nearest_away"
+        return real(x, fmt, rounding, **kw)
+
+    monkeypatch.setattr(fast, "quantize", ties_away_in_blocks)
+    result = sweep_mod.conformance(profile="dev", seed=0, outdir=tmp_path)
+    assert set(SCALED_PRESETS) <= set(result["formats"])
+    row = result["cells"]["mxfp4_e2m1"]
+    assert row["nearest_even"]["mismatches"] > 0
+    assert row["nearest_away"]["mismatches"] == 0
+    assert all(result["cells"][n]["nearest_even"]["mismatches"] == 0
+               for n in SCALED_PRESETS if n != "mxfp4_e2m1")

@@ -100,19 +100,67 @@ def conformance(*, profile: str, seed: int, outdir: Path) -> dict[str, Any]:
             for i in np.flatnonzero(bad)[:3]:
                 examples.append({"format": name, "rounding": mode, "x": float(xs[i]).hex(),
                                  "fast": float(got[i]).hex(), "reference": float(want[i]).hex()})
+    scaled_checked, scaled_bad = _scaled_conformance(cells, examples, rng)
+    checked += scaled_checked
+    mismatches += scaled_bad
     return {
         "title": "Conformance: fast == reference",
         "status": "ok",
         "description": (f"Up to {budget} values per cell from lpsgd.stress.stress_values "
                         f"(seed {seed}); a value matches when both paths return the same "
-                        f"float64 (same bits, so -0 != +0; NaN matches NaN). Stochastic "
-                        f"modes get the same uniforms in both paths."),
-        "formats": list(PRESETS), "modes": list(ROUNDING_MODES), "cells": cells,
+                        f"float64 (lpsgd.bitwise: same bits, so -0 != +0; NaN matches NaN of "
+                        f"the same sign). Stochastic modes get the same uniforms in both "
+                        f"paths. The scaled presets (rows mx*, nvfp4) are checked on the "
+                        f"block hard cases of lpsgd.scaled_strategies (block maxima at "
+                        f"binade and clipping edges, scale clamps, ties after scaling, zero, "
+                        f"NaN and inf blocks, short blocks, blocks spanning a thousand "
+                        f"binades), one call per case."),
+        "formats": list(cells), "modes": list(ROUNDING_MODES), "cells": cells,
         "checked": checked, "mismatches": mismatches, "mismatch_examples": examples[:50],
     }
 
 
 conformance.title = "Conformance: fast == reference"
+
+
+def _scaled_conformance(cells: dict[str, dict[str, Any]], examples: list[dict[str, Any]],
+                        rng: np.random.Generator) -> tuple[int, int]:
+    """The conformance cells of the scaled presets (added to ``cells``): fast against
+    reference on every block hard case, per rounding mode; (checked, mismatches)."""
+    from lpsgd import fast, reference
+    from lpsgd.rounding import ROUNDING_MODES, rounding_mode
+    from lpsgd.scaled_strategies import hard_cases, wide_block_cases
+
+    checked = mismatches = 0
+    for fmt, x, axis in hard_cases() + wide_block_cases():
+        row = cells.setdefault(fmt.name, {m: {"checked": 0, "mismatches": 0}
+                                          for m in ROUNDING_MODES})
+        for mode in ROUNDING_MODES:
+            kwargs: dict[str, Any] = {"axis": axis}
+            if rounding_mode(mode).is_stochastic:
+                kwargs["uniforms"] = rng.random(x.shape)
+            try:
+                want = np.asarray(reference.quantize(x, fmt, mode, **kwargs), dtype=np.float64)
+            except ValueError:  # a result float32 cannot hold: the fast path must refuse too
+                try:
+                    fast.quantize(x, fmt, mode, **kwargs)
+                except ValueError:
+                    continue
+                row[mode]["mismatches"] += 1
+                mismatches += 1
+                continue
+            got = np.asarray(fast.quantize(x, fmt, mode, **kwargs), dtype=np.float64)
+            bad = ~values_equal(got, want)
+            row[mode]["checked"] += int(x.size)
+            row[mode]["mismatches"] += int(bad.sum())
+            checked += int(x.size)
+            mismatches += int(bad.sum())
+            for i in np.flatnonzero(bad.ravel())[:3]:
+                examples.append({"format": fmt.name, "rounding": mode,
+                                 "x": float(x.ravel()[i]).hex(),
+                                 "fast": float(got.ravel()[i]).hex(),
+                                 "reference": float(want.ravel()[i]).hex()})
+    return checked, mismatches
 
 
 # -- quadratic helpers -----------------------------------------------------------------------

@@ -25,13 +25,15 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
-from hypothesis import assume, event, given, note, settings
+from hypothesis import assume, event, example, given, note, settings
 from hypothesis import strategies as st
 
 import lpsgd.fast as fast
 import lpsgd.reference as reference
 import lpsgd.strategies as lst
 import lpsgd.theory as theory
+from lpsgd.formats import preset
+from lpsgd.objectives import DiagonalQuadratic
 from lpsgd.suite import compare
 
 _GD_MODES = ("toward_zero", "toward_zero", "nearest_even", "nearest_away", "nearest_zero",
@@ -128,9 +130,22 @@ def _exact_bound(b) -> Fraction:
     return Fraction(int(man)) * Fraction(2) ** int(exp)
 
 
+def _theorem6_example():
+    """Run under every profile and seed: truncation to E2M1 from a gradient strictly inside a
+    gap (5.5 -> 4), d = 1, c = L = 1, mu = 1.  Exact descent would reach the minimum in one
+    step; truncation leaves (5.5 - 4)^2 / 2 = 1.125 at k = 2, while a Theorem 6 that forgets
+    q_lo(t) claims F_t = t^2 / 2 = 0.125 there (t = 0.5)."""
+    fmt = preset("float4_e2m1fn")
+    _, q_hi = theory.format_shrinkage(fmt, "toward_zero", fmt.x_max)
+    obj = DiagonalQuadratic(np.array([1.0]))
+    return (fmt, "toward_zero", obj, [Fraction(1)], [Fraction(11, 2)],
+            lst.admissible_stepsize(obj.L, q_hi, 1.0), q_hi, 3)
+
+
 def theorem6_gradient_descent(*, theorem6=theory.theorem6,
                               reference_quantize=reference.quantize):
     @given(_gd_case())
+    @example(_theorem6_example())
     def test_theorem6_gradient_descent(case):
         """Theorem 6: F(w_k) - F* <= F_t + (1 - mu c q_lo(t))^(k-1) (gap - F_t), every t.
 

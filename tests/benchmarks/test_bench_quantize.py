@@ -24,14 +24,15 @@ import pytest
 
 from lpsgd import fast, reference
 
+from per_element import PerElement, show
+
 pytestmark = pytest.mark.bench
 
 N = 10 ** 7
 N_REF = 2000
 ROUNDS = 5
 
-_times: dict[str, float] = {}  # name -> seconds per element (min over rounds)
-_medians: dict[str, float] = {}
+_timing = PerElement()  # name -> seconds per element (min and median over rounds)
 
 # (name, baseline, largest allowed time ratio name/baseline)
 REQUIRED = [
@@ -54,42 +55,14 @@ def data():
 def ratios(request):
     """Print the table of ns/element and ratios; fail when a required ratio is missed."""
     yield
-    lines: list[str] = []
-    write = lines.append
-    write("")
-    write("quantize benchmarks (ns/element: min over rounds, median in brackets)")
-    for name, t in sorted(_times.items()):
-        write(f"  {name:40s} {t * 1e9:10.3f}  [{_medians[name] * 1e9:.3f}]")
-    missed = []
-    for name, base, limit in REQUIRED:
-        if name not in _times or base not in _times:
-            continue  # a deselected benchmark: nothing to compare
-        r = _times[name] / _times[base]
-        ok = r <= limit
-        write(f"  {name} / {base} = {r:.4g} (required <= {limit:g}) "
-              f"{'ok' if ok else 'MISSED'}")
-        if not ok:
-            missed.append(f"{name}/{base}={r:.4g} > {limit:g}")
-    # print past pytest's output capture, so the table shows in every run
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    if capture is not None and reporter is not None:
-        with capture.global_and_fixture_disabled():
-            for line in lines:
-                reporter.write_line(line)
-    else:
-        print("\n".join(lines))
+    lines, missed = _timing.report("quantize benchmarks", REQUIRED)
+    show(request, lines)
     if missed:
         pytest.fail("required speed ratios missed: " + "; ".join(missed))
 
 
 def _run(benchmark, name: str, fn, n: int, rounds: int = ROUNDS):
-    benchmark.extra_info["elements"] = n
-    out = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
-    _times[name] = benchmark.stats.stats.min / n
-    _medians[name] = benchmark.stats.stats.median / n
-    benchmark.extra_info["ns_per_element"] = _times[name] * 1e9
-    return out
+    return _timing.run(benchmark, name, fn, n, rounds)
 
 
 @pytest.mark.benchmark(group="binary16 nearest_even")

@@ -31,14 +31,15 @@ import pytest
 
 from lpsgd import fast
 
+from per_element import PerElement, show
+
 pytestmark = pytest.mark.bench
 
 N = 10 ** 7
 N_GFLOAT = 32 * 1000
 ROUNDS = 5
 
-_times: dict[str, float] = {}  # name -> seconds per element (min over rounds)
-_medians: dict[str, float] = {}
+_timing = PerElement()  # name -> seconds per element (min and median over rounds)
 _memory: dict[str, float] = {}  # name -> peak traced bytes / input bytes
 
 # (name, baseline, largest allowed time ratio name/baseline)
@@ -60,45 +61,20 @@ def data():
 def ratios(request):
     """Print the table of ns/element, memory and ratios; fail when a target is missed."""
     yield
-    lines: list[str] = ["", "scaled quantize benchmarks (ns/element: min over rounds, "
-                            "median in brackets)"]
-    for name, t in sorted(_times.items()):
-        lines.append(f"  {name:40s} {t * 1e9:10.3f}  [{_medians[name] * 1e9:.3f}]")
-    missed = []
-    for name, base, limit in REQUIRED:
-        if name not in _times or base not in _times:
-            continue  # a deselected benchmark: nothing to compare
-        r = _times[name] / _times[base]
-        ok = r <= limit
-        lines.append(f"  {name} / {base} = {r:.4g} (required <= {limit:.4g}) "
-                     f"{'ok' if ok else 'MISSED'}")
-        if not ok:
-            missed.append(f"{name}/{base}={r:.4g} > {limit:.4g}")
+    lines, missed = _timing.report("scaled quantize benchmarks", REQUIRED)
     for name, m in sorted(_memory.items()):
         ok = m <= MEMORY_LIMIT
         lines.append(f"  peak memory {name} = {m:.3g} x input (required <= {MEMORY_LIMIT}) "
                      f"{'ok' if ok else 'MISSED'}")
         if not ok:
             missed.append(f"peak memory {name}={m:.3g}x > {MEMORY_LIMIT}x")
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    if capture is not None and reporter is not None:
-        with capture.global_and_fixture_disabled():
-            for line in lines:
-                reporter.write_line(line)
-    else:
-        print("\n".join(lines))
+    show(request, lines)
     if missed:
         pytest.fail("required scaled-format targets missed: " + "; ".join(missed))
 
 
 def _run(benchmark, name: str, fn, n: int, rounds: int = ROUNDS):
-    benchmark.extra_info["elements"] = n
-    out = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
-    _times[name] = benchmark.stats.stats.min / n
-    _medians[name] = benchmark.stats.stats.median / n
-    benchmark.extra_info["ns_per_element"] = _times[name] * 1e9
-    return out
+    return _timing.run(benchmark, name, fn, n, rounds)
 
 
 @pytest.mark.benchmark(group="mxfp8_e4m3 nearest_even")

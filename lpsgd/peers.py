@@ -545,6 +545,16 @@ def _same_float(a: float, b: float) -> bool:
     return np.float64(a).view(np.int64) == np.float64(b).view(np.int64)
 
 
+def _verdict(in_range: bool, as_pinned: bool, exact: bool) -> str:
+    """The status of a fact (see :class:`FactResult`) from whether the installed version is
+    in its range, and whether the peer gives the pinned output or the exact result."""
+    if in_range:
+        return "holds" if as_pinned else "fails"
+    if as_pinned:
+        return "persists"
+    return "fixed" if exact else "changed"
+
+
 def check_facts(names: Iterable[str] | None = None, *, facts: Sequence[PeerFact] = FACTS
                 ) -> list[FactResult]:
     """Run each pinned fact's input through the installed peer and say what it does.
@@ -571,14 +581,8 @@ def check_facts(names: Iterable[str] | None = None, *, facts: Sequence[PeerFact]
         fn = PEERS[fact.peer].make(mod, as_format(fact.format), rounding_mode(fact.rounding), 0)
         with np.errstate(all="ignore"):
             actual = float(np.asarray(fn(np.array([fact.x])), dtype=np.float64)[0])
-        if fact.applies_to(status.version):
-            verdict = "holds" if _same_float(actual, fact.got) else "fails"
-        elif _same_float(actual, fact.got):
-            verdict = "persists"
-        elif _same_float(actual, want):
-            verdict = "fixed"
-        else:
-            verdict = "changed"
+        verdict = _verdict(fact.applies_to(status.version), _same_float(actual, fact.got),
+                           _same_float(actual, want))
         out.append(FactResult(fact, status.version, actual, want, verdict))
     return out
 
@@ -1266,14 +1270,8 @@ def check_scaled_facts(names: Iterable[str] | None = None, *,
             except Exception as exc:
                 actual = type(exc).__name__
             same = _same_block(actual, fact.got)
-        if fact.applies_to(status.version):
-            verdict = "holds" if same else "fails"
-        elif same:
-            verdict = "persists"
-        elif want is not None and _same_block(actual, want):
-            verdict = "fixed"
-        else:
-            verdict = "changed"
+        verdict = _verdict(fact.applies_to(status.version), same,
+                           want is not None and _same_block(actual, want))
         out.append(ScaledFactResult(fact, status.version, actual, want, verdict))
     return out
 

@@ -27,6 +27,7 @@ dropped, a slowdown without q_min).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -36,11 +37,13 @@ from hypothesis import strategies as st
 import lpsgd.data as data
 import lpsgd.fast as fast
 import lpsgd.findings as findings
+import lpsgd.scaled_strategies as sst
 import lpsgd.strategies as lst
 import lpsgd.theory as theory
 from lpsgd.fast import sgd
 from lpsgd.formats import PRESETS
 from lpsgd.objectives import Minibatch
+from lpsgd.scaled import SCALED_PRESETS
 from lpsgd.suite import compare
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -108,6 +111,19 @@ test_findings_f_star_certified = findings_f_star_certified()
 _GD_MODES = ("toward_zero", "nearest_even", "nearest_away", "nearest_zero")
 
 
+def _assert_full_gradient(name: str, g, p, fmt_name: str, mode: str, K: int,
+                          bound: str) -> None:
+    """F(w_k) - F* <= the run's bound + tol at every k (tol: the float64 evaluation of F)."""
+    __tracebackhide__ = True
+    compare.assert_upper(
+        name, [(k, float(g.gaps[k - 1]), float(g.bound[k - 1] + g.tol))
+               for k in range(1, len(g.gaps) + 1)],
+        rtol=compare.EXACT, identity_at_1=True,
+        context={"problem": p.name, "fmt": fmt_name, "mode": mode, "K": K, "reg": p.reg,
+                 "which": g.which, "tol": g.tol},
+        claim=f"{name}: F(w_k) - F* <= {bound} + tol")
+
+
 def findings_full_gradient_theorems_5_6(*, solve=data.solve, quantize=fast.quantize):
     @settings(max_examples=_EXAMPLES)
     @example(("breast_cancer", 120, 6, 1.0, 0), "bfloat16", "toward_zero", 150)
@@ -126,19 +142,84 @@ def findings_full_gradient_theorems_5_6(*, solve=data.solve, quantize=fast.quant
         note(f"{p.name} reg={p.reg} {fmt_name} {mode} K={K} mu={mu!r} bound: {g.which}; "
              f"final gap {g.final_gap!r} bound {g.bound[-1]!r}")
         assert "exceeded X_max" not in g.which, "no theorem applies: a component overflowed"
-        compare.assert_upper(
-            "test_findings_full_gradient_theorems_5_6",
-            [(k, float(g.gaps[k - 1]), float(g.bound[k - 1] + g.tol))
-             for k in range(1, len(g.gaps) + 1)],
-            rtol=compare.EXACT, identity_at_1=True,
-            context={"problem": p.name, "fmt": fmt_name, "mode": mode, "K": K, "reg": p.reg,
-                     "which": g.which, "tol": g.tol},
-            claim="test_findings_full_gradient_theorems_5_6: F(w_k) - F* <= least of "
-                  "Theorems 5 and 6 + tol")
+        _assert_full_gradient("test_findings_full_gradient_theorems_5_6", g, p, fmt_name,
+                              mode, K, "least of Theorems 5 and 6")
     return test_findings_full_gradient_theorems_5_6
 
 
 test_findings_full_gradient_theorems_5_6 = findings_full_gradient_theorems_5_6()
+
+
+# -- scaled formats on real data: the bounds where their assumptions hold exactly -----------
+_Q_HI_MODES = ("toward_zero", "nearest_even", "nearest_away", "nearest_zero")
+
+
+def findings_scaled_q_hi_bounds_the_ratio(*, q_hi=findings.deterministic_q_hi,
+                                          quantize=fast.quantize):
+    @settings(max_examples=_EXAMPLES)
+    @example((SCALED_PRESETS["nvfp4"], (np.array([6.0, 0.26, 1.0, -0.3]), -1)),
+             "nearest_even")
+    @example((SCALED_PRESETS["mxfp4_e2m1"], (np.array([7.9, 0.26, -0.49, 3e-300]), -1)),
+             "nearest_away")
+    @given(sst.scaled_formats(scale=None).flatmap(
+        lambda f: st.tuples(st.just(f), sst.hard_block_arrays(f))),
+        st.sampled_from(_Q_HI_MODES))
+    def test_findings_scaled_q_hi_bounds_the_ratio(fmt_x, mode):
+        """The stepsize constant of a deterministic scaled format bounds every component's
+        ratio: 0 <= Q(y)_i / y_i <= q_hi (findings.deterministic_q_hi), exactly (Fractions),
+        for MX and NVFP4 (whose block and tensor scales only rescale the element's
+        rounding, and whose final float64 rounding is monotone), on blocks that hit the
+        hard cases (clipping, ties, subnormal scales, zero blocks)."""
+        fmt, (x, axis) = fmt_x
+        q = np.asarray(quantize(x, fmt, mode, axis=axis), dtype=np.float64)
+        bound = q_hi(fmt, mode)
+        ok = np.isfinite(x) & np.isfinite(q) & (x != 0)
+        worst, at = Fraction(0), None
+        for xi, qi in zip(x[ok].tolist(), q[ok].tolist()):
+            r = Fraction(qi) / Fraction(xi)
+            if r < 0 or r > worst:
+                worst, at = (r, xi) if r >= 0 else (Fraction(-1), xi)
+                if r < 0:
+                    break
+        note(f"{fmt.label} {mode} q_hi={bound} worst ratio {worst} at {at!r}")
+        compare.assert_upper(
+            "test_findings_scaled_q_hi_bounds_the_ratio",
+            [(1, worst, Fraction(bound)), (2, -worst, Fraction(0))], rtol=compare.EXACT,
+            context={"fmt": fmt.label, "mode": mode, "at": at},
+            claim="test_findings_scaled_q_hi_bounds_the_ratio: k=1 Q(y)_i/y_i <= q_hi, "
+                  "k=2 Q(y)_i/y_i >= 0")
+    return test_findings_scaled_q_hi_bounds_the_ratio
+
+
+test_findings_scaled_q_hi_bounds_the_ratio = findings_scaled_q_hi_bounds_the_ratio()
+
+
+_MX = [n for n, f in SCALED_PRESETS.items() if f.scale == "e8m0"]
+
+
+def findings_full_gradient_theorem8(*, quantize=fast.quantize):
+    @settings(max_examples=_EXAMPLES)
+    @example(("breast_cancer", 120, 6, 1.0, 0), "mxfp4_e2m1", "toward_zero", 150)
+    @example(("diabetes", 150, 8, 1.0, 0), "mxfp8_e4m3_rceil", "nearest_even", 100)
+    @given(_problems, st.sampled_from(_MX), st.sampled_from(_GD_MODES), st.integers(10, 150))
+    def test_findings_full_gradient_theorem8(spec, fmt_name, mode, K):
+        """Full-gradient descent with a deterministic MX block quantiser on real data stays
+        below the least of Theorem 8's bounds over thresholds t
+        (findings.full_gradient_bound) at every k, up to the float64 evaluation of F; mu
+        from the element's q_hi (findings.deterministic_q_hi)."""
+        p = _slice(*spec)
+        fmt = SCALED_PRESETS[fmt_name]
+        mu = (1 - 4 * _EPS) / (p.L * float(findings.deterministic_q_hi(fmt, mode)))
+        g = findings._full_gradient(p, fmt, mode, mu, K, quantizer=quantize)
+        note(f"{p.name} reg={p.reg} {fmt_name} {mode} K={K} mu={mu!r} bound: {g.which}; "
+             f"final gap {g.final_gap!r} bound {g.bound[-1]!r}")
+        assert g.theorem == "Theorem 8" and np.isfinite(g.bound[-1]), g.which
+        _assert_full_gradient("test_findings_full_gradient_theorem8", g, p, fmt_name, mode, K,
+                              "least of Theorem 8's bounds")
+    return test_findings_full_gradient_theorem8
+
+
+test_findings_full_gradient_theorem8 = findings_full_gradient_theorem8()
 
 
 def findings_theorem7_stochastic_rounding(*, solve=data.solve,

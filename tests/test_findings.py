@@ -9,16 +9,11 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import example, given, note, settings
-from hypothesis import strategies as st
 
 import lpsgd.fast as fast
-import lpsgd.scaled_strategies as sst
-import lpsgd.strategies as lst
 from lpsgd import data, findings, theory
 from lpsgd.errors import InvalidArgument
 from lpsgd.scaled import SCALED_PRESETS
-from lpsgd.suite import compare
 
 
 @pytest.fixture(scope="module")
@@ -263,120 +258,3 @@ def test_floor_and_nvfp4_theorems_not_applicable(small):
     assert names["Theorem 8 mxfp4_e2m1 toward_zero"].status == "holds"
     assert [g.fmt for g in r.gd] == ["mxfp4_e2m1"]          # GD not run for nvfp4
     assert r.as_dict()["full_gradient_not_applicable"][0]["format"] == "nvfp4"
-
-
-# -- scaled formats on real data: the bounds where their assumptions hold exactly -----------
-# Hypothesis tests written as factories of the implementations they use, each with a
-# test showing that a wrong implementation is refuted.
-_EPS = float(np.finfo(np.float64).eps)
-_EXAMPLES = lst.scaled_examples(1 / 10, minimum=4)
-_GD_MODES = ("toward_zero", "nearest_even", "nearest_away", "nearest_zero")
-_problems = st.tuples(st.sampled_from(("breast_cancer", "diabetes")), st.integers(30, 150),
-                      st.integers(2, 8), st.floats(0.05, 1.0), st.integers(0, 200))
-
-
-def _slice(name: str, rows: int, cols: int, reg: float, offset: int = 0):
-    X, y, names, _ = data._bundled_arrays(name)
-    r = slice(offset, offset + rows)
-    return data.from_arrays(X[r, :cols], y[r], loss=data.BUNDLED[name][0], reg=reg,
-                          names=names[:cols], name=f"{name}[{offset}:{offset + rows}, :{cols}]")
-
-
-_Q_HI_MODES = ("toward_zero", "nearest_even", "nearest_away", "nearest_zero")
-
-
-def findings_scaled_q_hi_bounds_the_ratio(*, q_hi=findings.deterministic_q_hi,
-                                          quantize=fast.quantize):
-    @settings(max_examples=_EXAMPLES)
-    @example((SCALED_PRESETS["nvfp4"], (np.array([6.0, 0.26, 1.0, -0.3]), -1)),
-             "nearest_even")
-    @example((SCALED_PRESETS["mxfp4_e2m1"], (np.array([7.9, 0.26, -0.49, 3e-300]), -1)),
-             "nearest_away")
-    @given(sst.scaled_formats(scale=None).flatmap(
-        lambda f: st.tuples(st.just(f), sst.hard_block_arrays(f))),
-        st.sampled_from(_Q_HI_MODES))
-    def test_findings_scaled_q_hi_bounds_the_ratio(fmt_x, mode):
-        """The stepsize constant of a deterministic scaled format bounds every component's
-        ratio: 0 <= Q(y)_i / y_i <= q_hi (findings.deterministic_q_hi), exactly (Fractions),
-        for MX and NVFP4 (whose block and tensor scales only rescale the element's
-        rounding, and whose final float64 rounding is monotone), on blocks that hit the
-        hard cases (clipping, ties, subnormal scales, zero blocks)."""
-        fmt, (x, axis) = fmt_x
-        q = np.asarray(quantize(x, fmt, mode, axis=axis), dtype=np.float64)
-        bound = q_hi(fmt, mode)
-        ok = np.isfinite(x) & np.isfinite(q) & (x != 0)
-        worst, at = Fraction(0), None
-        for xi, qi in zip(x[ok].tolist(), q[ok].tolist()):
-            r = Fraction(qi) / Fraction(xi)
-            if r < 0 or r > worst:
-                worst, at = (r, xi) if r >= 0 else (Fraction(-1), xi)
-                if r < 0:
-                    break
-        note(f"{fmt.label} {mode} q_hi={bound} worst ratio {worst} at {at!r}")
-        compare.assert_upper(
-            "test_findings_scaled_q_hi_bounds_the_ratio",
-            [(1, worst, Fraction(bound)), (2, -worst, Fraction(0))], rtol=compare.EXACT,
-            context={"fmt": fmt.label, "mode": mode, "at": at},
-            claim="test_findings_scaled_q_hi_bounds_the_ratio: k=1 Q(y)_i/y_i <= q_hi, "
-                  "k=2 Q(y)_i/y_i >= 0")
-    return test_findings_scaled_q_hi_bounds_the_ratio
-
-
-test_findings_scaled_q_hi_bounds_the_ratio = findings_scaled_q_hi_bounds_the_ratio()
-
-
-def test_scaled_q_hi_property_refutes_q_hi_of_one():
-    """The property fails for a q_hi that forgets the element's rounding up (1 for round
-    to nearest): the explicit example's 0.26, scaled, rounds up to the smallest E2M1
-    subnormal 0.5 (ratio 0.5/0.26, near 2)."""
-    wrong = findings_scaled_q_hi_bounds_the_ratio(q_hi=lambda fmt, mode: 1)
-    with pytest.raises(AssertionError):
-        wrong()
-
-
-_MX = [n for n, f in SCALED_PRESETS.items() if f.scale == "e8m0"]
-
-
-def findings_full_gradient_theorem8(*, quantize=fast.quantize):
-    @settings(max_examples=_EXAMPLES)
-    @example(("breast_cancer", 120, 6, 1.0, 0), "mxfp4_e2m1", "toward_zero", 150)
-    @example(("diabetes", 150, 8, 1.0, 0), "mxfp8_e4m3_rceil", "nearest_even", 100)
-    @given(_problems, st.sampled_from(_MX), st.sampled_from(_GD_MODES), st.integers(10, 150))
-    def test_findings_full_gradient_theorem8(spec, fmt_name, mode, K):
-        """Full-gradient descent with a deterministic MX block quantiser on real data stays
-        below the least of Theorem 8's bounds over thresholds t
-        (findings.full_gradient_bound) at every k, up to the float64 evaluation of F; mu
-        from the element's q_hi (findings.deterministic_q_hi)."""
-        p = _slice(*spec)
-        fmt = SCALED_PRESETS[fmt_name]
-        mu = (1 - 4 * _EPS) / (p.L * float(findings.deterministic_q_hi(fmt, mode)))
-        g = findings._full_gradient(p, fmt, mode, mu, K, quantizer=quantize)
-        note(f"{p.name} reg={p.reg} {fmt_name} {mode} K={K} mu={mu!r} bound: {g.which}; "
-             f"final gap {g.final_gap!r} bound {g.bound[-1]!r}")
-        assert g.theorem == "Theorem 8" and np.isfinite(g.bound[-1]), g.which
-        compare.assert_upper(
-            "test_findings_full_gradient_theorem8",
-            [(k, float(g.gaps[k - 1]), float(g.bound[k - 1] + g.tol))
-             for k in range(1, len(g.gaps) + 1)],
-            rtol=compare.EXACT, identity_at_1=True,
-            context={"problem": p.name, "fmt": fmt_name, "mode": mode, "K": K, "reg": p.reg,
-                     "which": g.which, "tol": g.tol},
-            claim="test_findings_full_gradient_theorem8: F(w_k) - F* <= least of Theorem 8's "
-                  "bounds + tol")
-    return test_findings_full_gradient_theorem8
-
-
-test_findings_full_gradient_theorem8 = findings_full_gradient_theorem8()
-
-
-def _scale_forgotten(x, fmt, rounding, **kwargs):
-    """A wrong block quantiser: the element format without the block scale."""
-    return fast.quantize(x, fmt.element, rounding, saturate=True)
-
-
-def test_theorem8_property_refutes_a_quantiser_without_block_scale():
-    """Without the block scale E2M1 truncation flushes the gradients to 0 and descent
-    stalls above Theorem 8's bound (the explicit example's first case)."""
-    wrong = findings_full_gradient_theorem8(quantize=_scale_forgotten)
-    with pytest.raises(AssertionError, match="test_findings_full_gradient_theorem8"):
-        wrong()

@@ -40,7 +40,6 @@ import lpsgd.fast as fast
 import lpsgd.findings as findings
 import lpsgd.theory as theory
 from lpsgd.suite.mutant import Mutant
-from lpsgd.suite.mutant import Stand as _Stand
 from lpsgd.suite.mutant import exact_fraction as _q
 from lpsgd.suite.mutant import overriding as _overriding
 from lpsgd.suite.mutant import with_value as _with_value
@@ -393,6 +392,18 @@ def _f_star_shifted(delta: float):
     return build
 
 
+def _q_hi_one(original):
+    def deterministic_q_hi(fmt, mode):
+        return 1
+    return deterministic_q_hi
+
+
+def _block_scale_forgotten(original):
+    def quantize(x, fmt, rounding="nearest_even", **kwargs):
+        return original(x, fmt.element, rounding, saturate=True)
+    return quantize
+
+
 def _no_sampling_noise(original):
     """The finite sum's sampling constants (M, M_V) dropped: minibatch noise ignored."""
     def sampling_constants(problem, batch):
@@ -481,6 +492,16 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            "lpsgd.data reporting F* 1e-6 below the minimum, against Theorems 5 and 6.",
            "solve", data.solve, _f_star_shifted(-1e-6),
            (_FD + "findings_full_gradient_theorems_5_6",)),
+    Mutant("findings_q_hi_one",
+           "The findings' stepsize constant q_hi of a deterministic scaled format taken as 1 "
+           "(the element's rounding up forgotten).",
+           "q_hi", findings.deterministic_q_hi, _q_hi_one,
+           (_FD + "findings_scaled_q_hi_bounds_the_ratio",)),
+    Mutant("findings_block_scale_forgotten",
+           "A block quantiser without its block scale (the element format alone), against "
+           "Theorem 8 on real data.",
+           "quantize", fast.quantize, _block_scale_forgotten,
+           (_FD + "findings_full_gradient_theorem8",)),
     Mutant("findings_no_sampling_noise",
            "The findings' Theorem 7 bound without the finite sum's sampling noise (M = 0).",
            "sampling_constants", findings.sampling_constants, _no_sampling_noise,

@@ -712,7 +712,7 @@ def _run_findings(config, progress, command) -> FindingsResult:
     for fmt, mode in pairs:
         t = time.perf_counter()
         res = sgd.run(F, w1, K=K, mu=mu, oracle=oracle, runs=cfg.runs, seed=cfg.seed,
-                      gradient=sgd.quantize(fmt, mode, quantizer=_per_run_quantizer(fmt)),
+                      gradient=sgd.quantize(fmt, mode),
                       trajectory=True)
         cr = _stats_config(res, fmt, mode, F, tail_from)
         del res
@@ -743,24 +743,6 @@ def _run_findings(config, progress, command) -> FindingsResult:
     out.checks = _checks(out)
     out.seconds = time.perf_counter() - t0
     return out
-
-
-def _per_run_quantizer(fmt: Format | ScaledFormat) -> Callable[..., np.ndarray] | None:
-    """None (the engine's default quantiser), except for a per-tensor scale (e4m3 block
-    scales, NVFP4): the engine hands the quantiser all R runs' gradients as one (R, d)
-    array, and a per-tensor scale taken over that array would couple the runs; each run's
-    gradient is its own tensor here."""
-    if not (isinstance(fmt, ScaledFormat) and fmt.scale == "e4m3"):
-        return None
-    from lpsgd.fast import quantize
-
-    def quantize_each_run(u, f, rounding, **kwargs):
-        u = np.asarray(u)
-        if u.ndim < 2:
-            return quantize(u, f, rounding, **kwargs)
-        return np.stack([quantize(row, f, rounding, **kwargs) for row in u])
-
-    return quantize_each_run
 
 
 def _full_gradient(prob, fmt: Format | ScaledFormat, mode: str, mu: float, K: int, *,

@@ -262,7 +262,6 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from lpsgd import reference
-    from lpsgd.errors import InvalidArgument
     from lpsgd.rounding import rounding_mode
     from lpsgd.scaled import ScaledFormat
 

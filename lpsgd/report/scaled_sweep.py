@@ -11,7 +11,6 @@ and the run is compared with it.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any

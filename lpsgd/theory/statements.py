@@ -12,7 +12,7 @@ refute.
 
 Provenance is one of
 
-* ``"paper"``: restates a result of the paper (:data:`PAPER`), with every constant
+* ``"paper"``: restates a result of the paper (:data:`lpsgd.theory._core.PAPER`), with every constant
   explicit; with ``q = 1`` and ``M_q = 0`` it reduces to a classical theorem of
   Bottou, Curtis, Nocedal (2018), Theorems 4.6-4.10;
 * ``"derived"``: derived in this project (Theorems 5-9, the schedule-aware forms, the
@@ -32,8 +32,6 @@ import inspect
 import re
 from collections.abc import Iterable
 from typing import Any
-
-from lpsgd.theory._core import BCN2018, PAPER
 
 __all__ = ["STATEMENTS", "STATEMENTS_VERSION", "PAPER_TITLE", "PAPER_ARXIV", "PROVENANCES",
            "Statement", "NotChecked", "statement_of_property", "statement_of_mutant",
